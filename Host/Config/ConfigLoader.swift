@@ -1,0 +1,293 @@
+import Foundation
+import MCPJSON
+import Yams
+
+/// Reads `mcp-host.yaml`, applies `MCPHOST_<SECTION>_<KEY>` environment overrides, validates.
+public enum ConfigLoader {
+    public static func load(path: String?, environment: [String: String]) throws(ConfigError) -> HostConfig {
+        var config = HostConfig()
+        if let path {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ConfigError(file: path, key: "(file)", problem: "cannot read: \(error.localizedDescription)")
+            }
+            config.source = path
+            let value: JSONValue
+            do { value = try yamlToJSON(try Yams.compose(yaml: text), file: path, key: "") } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(file: path, key: "(file)", problem: "not valid YAML: \(error)")
+            }
+            try apply(value, to: &config, file: path)
+        }
+        try applyEnvironment(environment, to: &config)
+        try validate(config)
+        return config
+    }
+
+    // MARK: YAML → JSON (keeping types: YAML scalars resolve to bool/int/float/null/string)
+
+    static func yamlToJSON(_ node: Node?, file: String, key: String) throws(ConfigError) -> JSONValue {
+        guard let node else { return .object([:]) }
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain {
+                if let b = Bool.construct(from: scalar) { return .bool(b) }
+                if let i = Int.construct(from: scalar) { return .int(Int64(i)) }
+                if let d = Double.construct(from: scalar) { return .double(d) }
+                if NSNullLike.isNull(scalar.string) { return .null }
+            }
+            return .string(scalar.string)
+        case .sequence(let sequence):
+            var out: [JSONValue] = []
+            for (index, element) in sequence.enumerated() {
+                out.append(try yamlToJSON(element, file: file, key: "\(key)[\(index)]"))
+            }
+            return .array(out)
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (k, v) in mapping {
+                guard case .scalar(let keyScalar) = k else {
+                    throw ConfigError(file: file, key: key, problem: "mapping keys must be strings")
+                }
+                let path = key.isEmpty ? keyScalar.string : "\(key).\(keyScalar.string)"
+                object[keyScalar.string] = try yamlToJSON(v, file: file, key: path)
+            }
+            return .object(object)
+        case .alias:
+            throw ConfigError(file: file, key: key, problem: "YAML aliases are not supported")
+        }
+    }
+
+    enum NSNullLike {
+        static func isNull(_ s: String) -> Bool { s == "~" || s == "null" || s == "Null" || s == "NULL" || s.isEmpty }
+    }
+
+    // MARK: mapping onto HostConfig
+
+    struct Reader {
+        let file: String
+        let prefix: String
+        let object: JSONObject
+
+        func keys(allowed: [String]) throws(ConfigError) {
+            for key in object.keys where !allowed.contains(key) {
+                throw ConfigError(
+                    file: file, key: prefix + key,
+                    problem: "unknown key; expected one of \(allowed.joined(separator: ", "))")
+            }
+        }
+
+        func int(_ key: String, _ target: inout Int, min: Int = Int.min, max: Int = Int.max) throws(ConfigError) {
+            guard let value = object[key] else { return }
+            guard let number = value.intValue, number >= min, number <= max else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected an integer in \(min)...\(max), got \(value)")
+            }
+            target = Int(number)
+        }
+
+        func string(_ key: String, _ target: inout String) throws(ConfigError) {
+            guard let value = object[key] else { return }
+            guard let text = value.stringValue else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected a string, got \(value)")
+            }
+            target = text
+        }
+
+        func optionalString(_ key: String, _ target: inout String?) throws(ConfigError) {
+            guard let value = object[key], !value.isNull else { return }
+            guard let text = value.stringValue else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected a string, got \(value)")
+            }
+            target = text
+        }
+
+        func strings(_ key: String, _ target: inout [String]) throws(ConfigError) {
+            guard let value = object[key], !value.isNull else { return }
+            guard let array = value.arrayValue else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected a list of strings, got \(value)")
+            }
+            var out: [String] = []
+            for (index, element) in array.enumerated() {
+                guard let text = element.stringValue else {
+                    throw ConfigError(file: file, key: "\(prefix)\(key)[\(index)]", problem: "expected a string, got \(element)")
+                }
+                out.append(text)
+            }
+            target = out
+        }
+
+        func section(_ key: String) throws(ConfigError) -> Reader? {
+            guard let value = object[key], !value.isNull else { return nil }
+            guard let section = value.objectValue else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected a mapping, got \(value)")
+            }
+            return Reader(file: file, prefix: prefix + key + ".", object: section)
+        }
+    }
+
+    static func apply(_ value: JSONValue, to config: inout HostConfig, file: String) throws(ConfigError) {
+        guard let root = value.objectValue else {
+            throw ConfigError(file: file, key: "(root)", problem: "expected a mapping at the top level")
+        }
+        let top = Reader(file: file, prefix: "", object: root)
+        try top.keys(allowed: ["server", "plugins", "logging", "auth", "tenants"])
+        if let server = try top.section("server") {
+            try server.keys(allowed: [
+                "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
+                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+            ])
+            try server.string("host", &config.server.host)
+            try server.int("port", &config.server.port, min: 0, max: 65535)
+            try server.string("path", &config.server.path)
+            try server.int("threads", &config.server.threads, min: 0, max: 256)
+            try server.int("max_body_bytes", &config.server.maxBodyBytes, min: 1024, max: 1 << 30)
+            try server.int("call_timeout_ms", &config.server.callTimeoutMs, min: 1, max: 3_600_000)
+            try server.strings("allowed_origins", &config.server.allowedOrigins)
+            try server.int("session_idle_timeout_s", &config.server.sessionIdleTimeoutS, min: 1)
+            try server.int("max_sessions", &config.server.maxSessions, min: 1)
+            try server.int("tools_page_size", &config.server.toolsPageSize, min: 1, max: 10_000)
+            try server.optionalString("instructions", &config.server.instructions)
+        }
+        if let plugins = try top.section("plugins") {
+            try plugins.keys(allowed: ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"])
+            try plugins.optionalString("directory", &config.plugins.directory)
+            try plugins.strings("allow_sha256", &config.plugins.allowSHA256)
+            try plugins.int("reload_interval_ms", &config.plugins.reloadIntervalMs, min: 0)
+            try plugins.optionalString("cache_directory", &config.plugins.cacheDirectory)
+        }
+        if let logging = try top.section("logging") {
+            try logging.keys(allowed: ["level"])
+            try logging.string("level", &config.logging.level)
+        }
+        if let auth = try top.section("auth") {
+            try auth.keys(allowed: ["mode"])
+            try auth.string("mode", &config.auth.mode)
+        }
+        if let tenants = root["tenants"], !tenants.isNull {
+            guard let list = tenants.arrayValue else {
+                throw ConfigError(file: file, key: "tenants", problem: "expected a list of tenants")
+            }
+            config.tenants = []
+            for (index, element) in list.enumerated() {
+                let key = "tenants[\(index)]"
+                guard let object = element.objectValue else {
+                    throw ConfigError(file: file, key: key, problem: "expected a mapping with id, plugins, egress")
+                }
+                let reader = Reader(file: file, prefix: key + ".", object: object)
+                try reader.keys(allowed: ["id", "plugins", "egress"])
+                var id = ""
+                try reader.string("id", &id)
+                var plugins: [String: JSONValue]?
+                if let pluginValue = object["plugins"], !pluginValue.isNull {
+                    guard let pluginObject = pluginValue.objectValue else {
+                        throw ConfigError(file: file, key: key + ".plugins", problem: "expected a mapping of plugin name to its settings")
+                    }
+                    var map: [String: JSONValue] = [:]
+                    for entry in pluginObject { map[entry.key] = entry.value.isNull ? .object([:]) : entry.value }
+                    plugins = map
+                }
+                var egress: [String]?
+                if object["egress"] != nil {
+                    var list: [String] = []
+                    try reader.strings("egress", &list)
+                    egress = list
+                }
+                config.tenants.append(HostConfig.Tenant(id: id, plugins: plugins, egress: egress))
+            }
+        }
+    }
+
+    // MARK: environment
+
+    /// `MCPHOST_SERVER_PORT=9000`, `MCPHOST_PLUGINS_DIRECTORY=/opt/plugins`,
+    /// `MCPHOST_SERVER_ALLOWED_ORIGINS=https://a,https://b`, ...
+    static func applyEnvironment(_ environment: [String: String], to config: inout HostConfig) throws(ConfigError) {
+        var sections: [String: JSONObject] = [:]
+        let known: [String: [String]] = [
+            "server": [
+                "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
+                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+            ],
+            "plugins": ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"],
+            "logging": ["level"],
+            "auth": ["mode"],
+        ]
+        let lists: Set<String> = ["allowed_origins", "allow_sha256"]
+        for (name, raw) in environment where name.hasPrefix("MCPHOST_") {
+            let rest = name.dropFirst("MCPHOST_".count).lowercased()
+            guard let section = known.keys.first(where: { rest.hasPrefix($0 + "_") }) else { continue }
+            let key = String(rest.dropFirst(section.count + 1))
+            guard known[section]!.contains(key) else {
+                throw ConfigError(
+                    file: "environment", key: name,
+                    problem: "unknown setting; \(section) has \(known[section]!.joined(separator: ", "))")
+            }
+            let value: JSONValue
+            if lists.contains(key) {
+                value = .array(raw.split(separator: ",").map { .string(String($0).trimmingSpaces) })
+            } else if let int = Int64(raw) {
+                value = .int(int)
+            } else {
+                value = .string(raw)
+            }
+            sections[section, default: [:]][key] = value
+        }
+        guard !sections.isEmpty else { return }
+        var root = JSONObject()
+        for (section, object) in sections { root[section] = .object(object) }
+        try apply(.object(root), to: &config, file: "environment")
+    }
+
+    // MARK: validation
+
+    static func validate(_ config: HostConfig) throws(ConfigError) {
+        let file = config.source
+        guard config.server.path.hasPrefix("/") else {
+            throw ConfigError(file: file, key: "server.path", problem: "expected a path starting with '/', got \(config.server.path)")
+        }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logging.level) else {
+            throw ConfigError(
+                file: file, key: "logging.level",
+                problem: "expected one of trace, debug, info, notice, warning, error, critical; got \(config.logging.level)")
+        }
+        guard config.auth.mode == "none" else {
+            throw ConfigError(file: file, key: "auth.mode", problem: "expected \"none\"; got \(config.auth.mode)")
+        }
+        if config.auth.mode == "none" && !isLoopback(config.server.host) {
+            throw ConfigError(
+                file: file, key: "auth.mode",
+                problem: "\"none\" serves anyone who can connect, so it is only allowed when server.host is a loopback address (got \(config.server.host))")
+        }
+        guard !config.tenants.isEmpty else { throw ConfigError(file: file, key: "tenants", problem: "expected at least one tenant") }
+        var seen = Set<String>()
+        for (index, tenant) in config.tenants.enumerated() {
+            guard !tenant.id.isEmpty, tenant.id.utf8.count <= 64,
+                tenant.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else {
+                throw ConfigError(file: file, key: "tenants[\(index)].id", problem: "expected 1-64 visible ASCII characters")
+            }
+            guard seen.insert(tenant.id).inserted else {
+                throw ConfigError(file: file, key: "tenants[\(index)].id", problem: "duplicate tenant id \(tenant.id)")
+            }
+        }
+        for (index, hash) in config.plugins.allowSHA256.enumerated() {
+            guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }) else {
+                throw ConfigError(file: file, key: "plugins.allow_sha256[\(index)]", problem: "expected 64 hex digits")
+            }
+        }
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var slice = self[...]
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

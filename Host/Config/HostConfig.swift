@@ -1,0 +1,68 @@
+import MCPJSON
+
+/// Everything `config/mcp-host.yaml` can say. Defaults make `mcp-host serve` work with no file:
+/// loopback only, the bundled plugins, one local tenant, no authentication.
+public struct HostConfig: Sendable {
+    public struct Server: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var path = "/mcp"
+        /// Event-loop threads; 0 = one per core.
+        public var threads = 0
+        public var maxBodyBytes = 4 * 1024 * 1024
+        public var callTimeoutMs = 30_000
+        public var allowedOrigins: [String] = []
+        public var sessionIdleTimeoutS = 1800
+        public var maxSessions = 10_000
+        public var toolsPageSize = 100
+        public var instructions: String?
+    }
+
+    public struct Plugins: Sendable {
+        /// nil: the directory holding the executable (bundled `libMCPPlugin*.so`).
+        public var directory: String?
+        public var allowSHA256: [String] = []
+        /// How often the directory is checked for new or replaced plugins; 0 disables.
+        public var reloadIntervalMs = 2000
+        /// Where content-addressed copies are loaded from. nil: `$TMPDIR/mcp-host-<uid>/plugins`.
+        public var cacheDirectory: String?
+    }
+
+    public struct Logging: Sendable {
+        public var level = "info"
+    }
+
+    public struct Tenant: Sendable {
+        public var id: String
+        public var plugins: [String: JSONValue]?
+        public var egress: [String]?
+    }
+
+    public struct Auth: Sendable {
+        /// "none" (loopback only).
+        public var mode = "none"
+    }
+
+    public var server = Server()
+    public var plugins = Plugins()
+    public var logging = Logging()
+    public var auth = Auth()
+    public var tenants: [Tenant] = [Tenant(id: "local", plugins: nil, egress: nil)]
+    /// The file it came from, for messages.
+    public var source = "(defaults)"
+
+    public init() {}
+}
+
+/// A configuration problem, naming the file, the key and what was expected.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var key: String
+    public var problem: String
+    public var description: String { "\(file): \(key): \(problem)" }
+    public init(file: String, key: String, problem: String) {
+        self.file = file
+        self.key = key
+        self.problem = problem
+    }
+}

@@ -1,0 +1,123 @@
+import MCPJSON
+
+/// Header list with case-insensitive lookup. Order and repetition are kept as received.
+public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var entries: [(name: String, value: String)]
+
+    public init() { entries = [] }
+    public init(_ entries: [(name: String, value: String)]) { self.entries = entries }
+    public init(dictionaryLiteral elements: (String, String)...) { entries = elements.map { ($0.0, $0.1) } }
+
+    /// The first value of `name`, compared case-insensitively.
+    public subscript(name: String) -> String? {
+        for entry in entries where entry.name.utf8.count == name.utf8.count && entry.name.lowercased() == name.lowercased() {
+            return entry.value
+        }
+        return nil
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        let lowered = name.lowercased()
+        return entries.filter { $0.name.lowercased() == lowered }.map(\.value)
+    }
+
+    public mutating func add(_ name: String, _ value: String) { entries.append((name, value)) }
+
+    /// Replaces every value of `name` with one.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        entries.append((name, value))
+    }
+
+    public mutating func remove(_ name: String) {
+        let lowered = name.lowercased()
+        entries.removeAll { $0.name.lowercased() == lowered }
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { entries.makeIterator() }
+}
+
+/// One request as every front hands it in: an HTTP request, a Lambda event or a stdio line all
+/// become this. Nothing below the front knows which front it came from.
+public struct HostRequest: Sendable {
+    public var method: String
+    /// Path without the query string.
+    public var path: String
+    /// Raw query string without `?`, if any. Never consulted for credentials.
+    public var query: String?
+    public var headers: HostHeaders
+    public var body: [UInt8]
+    /// Correlates every log line of this request.
+    public var requestID: String
+    /// The latest moment the caller waits for an answer (a Lambda invocation's deadline, say).
+    public var deadline: ContinuousClock.Instant?
+    /// Whether the peer is on the loopback interface (used for `auth: none` safety checks).
+    public var isLoopbackPeer: Bool
+
+    public init(
+        method: String, path: String, query: String? = nil, headers: HostHeaders = HostHeaders(),
+        body: [UInt8] = [], requestID: String = RequestID.next(), deadline: ContinuousClock.Instant? = nil,
+        isLoopbackPeer: Bool = true
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.requestID = requestID
+        self.deadline = deadline
+        self.isLoopbackPeer = isLoopbackPeer
+    }
+}
+
+/// A response body: nothing, a buffer, or a stream of chunks (Server-Sent Events).
+public enum HostResponseBody: Sendable {
+    case empty
+    case bytes([UInt8])
+    case stream(HostResponseStream)
+}
+
+/// A streamed body. The producer writes chunks and finishes; the front calls `clientGone()` if the
+/// peer disconnects first, which the producer may treat as cancellation.
+public final class HostResponseStream: Sendable {
+    public let chunks: AsyncStream<[UInt8]>
+    private let onClientGone: @Sendable () -> Void
+
+    public init(chunks: AsyncStream<[UInt8]>, onClientGone: @escaping @Sendable () -> Void) {
+        self.chunks = chunks
+        self.onClientGone = onClientGone
+    }
+
+    public func clientGone() { onClientGone() }
+}
+
+public struct HostResponse: Sendable {
+    public var status: Int
+    public var headers: HostHeaders
+    public var body: HostResponseBody
+
+    public init(status: Int, headers: HostHeaders = HostHeaders(), body: HostResponseBody = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response with `content-type: application/json`.
+    public static func json(_ status: Int, _ value: JSONValue, headers: HostHeaders = HostHeaders()) -> HostResponse {
+        var headers = headers
+        headers.set("content-type", "application/json")
+        return HostResponse(status: status, headers: headers, body: .bytes(value.serialized()))
+    }
+
+    /// A JSON error body `{"error": message}` for failures outside JSON-RPC (gate, routing).
+    public static func error(_ status: Int, _ message: String, headers: HostHeaders = HostHeaders()) -> HostResponse {
+        json(status, ["error": .string(message)], headers: headers)
+    }
+}
+
+/// Whatever turns a request into a response: the gate, a router, the protocol engine.
+public protocol HostRequestHandler: Sendable {
+    func handle(_ request: HostRequest) async -> HostResponse
+}

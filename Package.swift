@@ -1,0 +1,131 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Host modules, one role each (see DESIGN.md "The way a request travels"):
+//   Fronts → Gate → Tenancy → Protocol → Plugins, with JSON and Core underneath and App wiring them.
+// Plugins are dynamic libraries loaded at run time; the mcp-host executable links none of them.
+let package = Package(
+    name: "MCPHost",
+    products: [
+        .executable(name: "mcp-host", targets: ["MCPHostCLI"]),
+        .library(name: "MCPPluginEcho", type: .dynamic, targets: ["EchoPlugin"]),
+        .library(name: "MCPPluginCEcho", type: .dynamic, targets: ["CEchoPlugin"]),
+        .library(name: "MCPTestPluginFaults", type: .dynamic, targets: ["FaultsPlugin"]),
+    ],
+    dependencies: [
+        .package(path: "SDK"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Lean JSON tree + codec + JSON Schema validation (hot path).
+        .target(name: "MCPJSON", path: "Host/JSON"),
+        // The front-neutral request/response model every front speaks.
+        .target(
+            name: "MCPHostCore", dependencies: ["MCPJSON", .product(name: "Logging", package: "swift-log")],
+            path: "Host/Core"),
+        // Loading plugin .so files, plugin instances, tool routing, host services (HTTP, log, clock).
+        .target(
+            name: "MCPPlugins",
+            dependencies: [
+                "MCPJSON", "MCPHostCore",
+                .product(name: "CMCPPlugin", package: "SDK"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Host/Plugins"),
+        // JSON-RPC 2.0 + MCP: versions, lifecycle, sessions, tools, streamable HTTP and stdio semantics.
+        .target(
+            name: "MCPProtocol",
+            dependencies: [
+                "MCPJSON", "MCPHostCore", "MCPPlugins",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Host/Protocol"),
+        // Tenant registry and per-tenant servers (plugin instances built from a tenant's config).
+        .target(
+            name: "MCPTenancy",
+            dependencies: ["MCPJSON", "MCPHostCore", "MCPPlugins", "MCPProtocol", .product(name: "Logging", package: "swift-log")],
+            path: "Host/Tenancy"),
+        // Origin/CORS, body limit, authentication → tenant; before any JSON-RPC parsing.
+        .target(
+            name: "MCPGate",
+            dependencies: ["MCPHostCore", "MCPTenancy", "MCPProtocol", .product(name: "Logging", package: "swift-log")],
+            path: "Host/Gate"),
+        // HTTP (SwiftNIO) and stdio fronts: bytes in, HostRequest/HostResponse out. No MCP knowledge.
+        .target(
+            name: "MCPFronts",
+            dependencies: [
+                "MCPHostCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Host/Fronts"),
+        // mcp-host.yaml: parsing, environment overrides, validation with file/key/expectation errors.
+        .target(
+            name: "MCPConfig",
+            dependencies: ["MCPJSON", .product(name: "Yams", package: "Yams")],
+            path: "Host/Config"),
+        // Wiring: builds the whole host from a configuration; used by the CLI and by tests.
+        .target(
+            name: "MCPHostApp",
+            dependencies: [
+                "MCPJSON", "MCPHostCore", "MCPPlugins", "MCPProtocol", "MCPTenancy", "MCPGate", "MCPFronts",
+                "MCPConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Host/App"),
+        .executableTarget(
+            name: "MCPHostCLI",
+            dependencies: [
+                "MCPHostApp", "MCPPlugins", "MCPConfig", "MCPJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Host/CLI"),
+
+        // Bundled plugins.
+        .target(
+            name: "EchoPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/Echo"),
+        .target(
+            name: "CEchoPlugin", dependencies: [.product(name: "CMCPPlugin", package: "SDK")],
+            path: "Plugins/CEcho"),
+        // Fault-injection plugin for tests (plain C: it must be able to return garbage).
+        .target(
+            name: "FaultsPlugin", dependencies: [.product(name: "CMCPPlugin", package: "SDK")],
+            path: "Tests/Plugins/Faults"),
+
+        .testTarget(
+            name: "MCPHostTests",
+            dependencies: [
+                "MCPJSON", "MCPHostCore", "MCPPlugins", "MCPProtocol", "MCPTenancy", "MCPGate", "MCPFronts",
+                "MCPConfig", "MCPHostApp",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/MCPHostTests"),
+    ]
+)
