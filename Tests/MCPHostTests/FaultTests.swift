@@ -1,0 +1,57 @@
+import MCPJSON
+import XCTest
+
+/// Plugins that throw, hang, or return garbage: each gets a clear answer, and the host goes on.
+final class FaultTests: XCTestCase {
+    func testEachFaultIsAnsweredAndTheHostKeepsServing() async throws {
+        let host = try TestHost { $0.server.callTimeoutMs = 300 }
+
+        let toolError = try await host.stateless("tools/call", ["name": "faults.tool_error"]).json()
+        XCTAssertEqual(toolError.at("result", "isError"), true)
+        XCTAssertEqual(toolError.at("result", "content", 0, "text"), "tool failed on purpose")
+
+        let internalError = try await host.stateless("tools/call", ["name": "faults.internal_error"]).json()
+        XCTAssertEqual(internalError.at("error", "code"), -32603)
+        XCTAssertTrue(internalError.at("error", "message")?.stringValue?.contains("internal failure on purpose") ?? false)
+
+        let started = ContinuousClock.now
+        let hang = try await host.stateless("tools/call", ["name": "faults.hang"]).json()
+        let waited = ContinuousClock.now - started
+        XCTAssertEqual(hang.at("result", "isError"), true)
+        XCTAssertTrue(hang.at("result", "content", 0, "text")?.stringValue?.contains("deadline") ?? false, "\(hang)")
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(290))
+        XCTAssertLessThan(waited, .seconds(3))
+
+        for tool in ["faults.garbage", "faults.wrong_shape", "faults.bad_structured"] {
+            let answer = try await host.stateless("tools/call", ["name": .string(tool)]).json()
+            XCTAssertEqual(answer.at("error", "code"), -32603, tool)
+            XCTAssertFalse(host.logs.text.isEmpty)
+        }
+
+        let echo = try await host.stateless("tools/call", ["name": "echo.echo", "arguments": ["message": "alive"]]).json()
+        XCTAssertEqual(echo.at("result", "content", 0, "text"), "alive")
+        XCTAssertTrue(host.logs.text.contains("plugin returned invalid JSON"))
+    }
+
+    func testManyConcurrentHangsAllTimeOut() async throws {
+        let host = try TestHost { $0.server.callTimeoutMs = 200 }
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await host.stateless("tools/call", ["name": "faults.hang"]).json() }
+            }
+            for try await answer in group { XCTAssertEqual(answer.at("result", "isError"), true) }
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+    }
+
+    func testAHungCallDoesNotBlockOthers() async throws {
+        let host = try TestHost { $0.server.callTimeoutMs = 2000 }
+        async let slow = host.stateless("tools/call", ["name": "faults.hang"])
+        let started = ContinuousClock.now
+        let fast = try await host.stateless("tools/call", ["name": "echo.echo", "arguments": ["message": "quick"]]).json()
+        XCTAssertEqual(fast.at("result", "content", 0, "text"), "quick")
+        XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(1500))
+        _ = await slow
+    }
+}

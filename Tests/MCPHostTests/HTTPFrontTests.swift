@@ -1,0 +1,88 @@
+import AsyncHTTPClient
+import Logging
+import MCPFronts
+import MCPHostCore
+import MCPJSON
+import NIOCore
+import NIOPosix
+import XCTest
+
+/// The same host over a real socket: the NIO front's framing, limits and streaming.
+final class HTTPFrontTests: XCTestCase {
+    private func withLiveHost(
+        configure: (inout MCPConfigShim) -> Void = { _ in }, _ body: (String, HTTPClient) async throws -> Void
+    ) async throws {
+        var shim = MCPConfigShim()
+        configure(&shim)
+        let limit = shim.maxBodyBytes
+        let host = try TestHost { $0.server.maxBodyBytes = limit }
+        let front = HTTPFront(
+            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: limit), handler: host.app.router, group: TestHost.group,
+            logger: Logger(label: "test"))
+        let channel = try await front.bind()
+        let port = try XCTUnwrap(channel.localAddress?.port)
+        let client = HTTPClient(eventLoopGroup: TestHost.group)
+        do {
+            try await body("http://127.0.0.1:\(port)", client)
+        } catch {
+            try? await client.shutdown()
+            try? await channel.close()
+            throw error
+        }
+        try await client.shutdown()
+        try await channel.close()
+    }
+
+    private func statelessRequest(_ url: String, body: String, name: String? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url + "/mcp")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "accept", value: "application/json, text/event-stream")
+        request.headers.add(name: "mcp-protocol-version", value: "2026-07-28")
+        request.headers.add(name: "mcp-method", value: "tools/call")
+        if let name { request.headers.add(name: "mcp-name", value: name) }
+        request.body = .bytes(ByteBuffer(string: body))
+        return request
+    }
+
+    static let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+
+    func testJSONAndSSEOverTheSocketWithKeepAlive() async throws {
+        try await withLiveHost { url, client in
+            for round in 0..<3 {
+                let response = try await client.execute(
+                    statelessRequest(url, body: #"{"jsonrpc":"2.0","id":\#(round),"method":"tools/call","params":{"name":"echo.echo","arguments":{"message":"r\#(round)"},\#(Self.meta)}}"#, name: "echo.echo"),
+                    timeout: .seconds(10))
+                XCTAssertEqual(response.status, .ok)
+                let body = try await response.body.collect(upTo: 1 << 20)
+                let value = try JSONValue.parse(Array(buffer: body))
+                XCTAssertEqual(value.at("result", "content", 0, "text"), .string("r\(round)"))
+            }
+            let progress = #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo.count","arguments":{"to":3},"_meta":{"progressToken":1,"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+            let streamed = try await client.execute(statelessRequest(url, body: progress, name: "echo.count"), timeout: .seconds(10))
+            XCTAssertEqual(streamed.headers.first(name: "content-type"), "text/event-stream")
+            let text = String(buffer: try await streamed.body.collect(upTo: 1 << 20))
+            XCTAssertEqual(text.components(separatedBy: "notifications/progress").count - 1, 3)
+            XCTAssertTrue(text.contains(#""counted":3"#))
+        }
+    }
+
+    func testOversizeBodyIsRefusedWhileReceiving() async throws {
+        try await withLiveHost(configure: { $0.maxBodyBytes = 2048 }) { url, client in
+            let big = String(repeating: "x", count: 100_000)
+            let response = try await client.execute(
+                statelessRequest(url, body: #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo.echo","arguments":{"message":"\#(big)"},\#(Self.meta)}}"#, name: "echo.echo"),
+                timeout: .seconds(10))
+            XCTAssertEqual(response.status.code, 413)
+            // The server keeps serving.
+            var health = HTTPClientRequest(url: url + "/health")
+            health.method = .GET
+            let ok = try await client.execute(health, timeout: .seconds(5))
+            XCTAssertEqual(ok.status, .ok)
+        }
+    }
+}
+
+struct MCPConfigShim {
+    var maxBodyBytes = 4 * 1024 * 1024
+}
