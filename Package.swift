@@ -108,7 +108,7 @@ let package = Package(
         // Bundled plugins.
         .target(
             name: "EchoPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
-            path: "Plugins/Echo"),
+            path: "Plugins/Echo", exclude: ["README.md"]),
         .target(
             name: "CEchoPlugin", dependencies: [.product(name: "CMCPPlugin", package: "SDK")],
             path: "Plugins/CEcho"),

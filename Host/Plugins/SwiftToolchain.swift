@@ -1,0 +1,1 @@
+../../SDK/Sources/MCPPluginSDK/SwiftToolchain.swift

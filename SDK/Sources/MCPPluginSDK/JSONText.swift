@@ -1,0 +1,109 @@
+/// Minimal JSON text writing: the SDK writes the CallToolResult envelope, the manifest and HTTP
+/// request descriptions itself, so only user values go through JSONEncoder.
+enum JSONText {
+    /// Bytes that `s` takes inside a JSON string literal (without the quotes).
+    @inline(__always)
+    static func escapedCount(_ s: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = s.count
+        for byte in s where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x09, 0x0A, 0x0C, 0x0D: count += 1
+            default: count += 5  // \u00XX
+            }
+        }
+        return count
+    }
+
+    /// Writes `s` escaped (without quotes) at `out`; returns the number of bytes written, which is
+    /// `escapedCount(s)`.
+    @inline(__always)
+    static func writeEscaped(_ s: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let hex: StaticString = "0123456789abcdef"
+        var o = 0
+        for byte in s {
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                out[o] = byte
+                o += 1
+                continue
+            }
+            out[o] = UInt8(ascii: "\\")
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out[o + 1] = byte; o += 2
+            case 0x08: out[o + 1] = UInt8(ascii: "b"); o += 2
+            case 0x09: out[o + 1] = UInt8(ascii: "t"); o += 2
+            case 0x0A: out[o + 1] = UInt8(ascii: "n"); o += 2
+            case 0x0C: out[o + 1] = UInt8(ascii: "f"); o += 2
+            case 0x0D: out[o + 1] = UInt8(ascii: "r"); o += 2
+            default:
+                out[o + 1] = UInt8(ascii: "u")
+                out[o + 2] = UInt8(ascii: "0")
+                out[o + 3] = UInt8(ascii: "0")
+                out[o + 4] = hex.utf8Start[Int(byte >> 4)]
+                out[o + 5] = hex.utf8Start[Int(byte & 0xF)]
+                o += 6
+            }
+        }
+        return o
+    }
+
+    /// `"<s escaped>"` appended to `bytes`.
+    static func appendString(_ s: String, to bytes: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { utf8 in
+            let needed = escapedCount(utf8) + 2
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: needed))
+            bytes.withUnsafeMutableBufferPointer { out in
+                out[start] = UInt8(ascii: "\"")
+                _ = writeEscaped(utf8, to: out.baseAddress! + start + 1)
+                out[start + needed - 1] = UInt8(ascii: "\"")
+            }
+        }
+    }
+
+    static func append(_ raw: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: raw.utf8Start, count: raw.utf8CodeUnitCount))
+    }
+
+    /// `json` without insignificant whitespace (it must be valid JSON).
+    static func minified(_ json: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.utf8.count)
+        var inString = false
+        var escaped = false
+        for byte in json.utf8 {
+            if inString {
+                out.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: " ") || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                continue
+            } else {
+                if byte == UInt8(ascii: "\"") { inString = true }
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Any JSON value; used to check the schema literals when the manifest is built.
+enum AnyJSON: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([AnyJSON]), object([String: AnyJSON])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([AnyJSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: AnyJSON].self))
+        }
+    }
+}
