@@ -18,6 +18,11 @@ extension JSONValue {
         return try array.withUnsafeBytes { try parse(buffer: $0, maxDepth: maxDepth) }
     }
 
+    /// The request path's entry point: concrete, so callers in other modules get no generic dispatch.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 128) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try parse(buffer: $0, maxDepth: maxDepth) }
+    }
+
     public static func parse(_ string: String, maxDepth: Int = 128) throws -> JSONValue {
         var string = string
         return try string.withUTF8 { try parse(buffer: UnsafeRawBufferPointer($0), maxDepth: maxDepth) }
@@ -98,7 +103,7 @@ private struct JSONBytesParser {
             let value = try parseValue(depth: depth)
             // Duplicate keys: the last one wins, as most parsers do.
             if entries.count < 16 {
-                if let existing = entries.firstIndex(where: { $0.key == key }) {
+                if let existing = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
                     entries[existing].value = value
                 } else {
                     entries.append(.init(key: key, value: value))
@@ -117,12 +122,14 @@ private struct JSONBytesParser {
     }
 
     static func dedupe(_ entries: [JSONObject.Entry]) -> [JSONObject.Entry] {
-        var seen: [String: Int] = [:]
+        // Keyed by bytes: String's equality would merge canonically equivalent keys.
+        var seen: [[UInt8]: Int] = [:]
         var result: [JSONObject.Entry] = []
         result.reserveCapacity(entries.count)
         for entry in entries {
-            if let at = seen[entry.key] { result[at].value = entry.value } else {
-                seen[entry.key] = result.count
+            let bytes = Array(entry.key.utf8)
+            if let at = seen[bytes] { result[at].value = entry.value } else {
+                seen[bytes] = result.count
                 result.append(entry)
             }
         }
@@ -264,6 +271,18 @@ private struct JSONBytesParser {
             let digits = index
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw error("invalid number: no exponent digits") }
+        }
+        if isInteger && index - start <= 18 {
+            // Up to 18 digits always fit in Int64: accumulate without making a String.
+            var value: Int64 = 0
+            var position = start
+            let negative = bytes[position] == UInt8(ascii: "-")
+            if negative { position += 1 }
+            while position < index {
+                value = value * 10 + Int64(bytes[position] - UInt8(ascii: "0"))
+                position += 1
+            }
+            return .int(negative ? -value : value)
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }

@@ -44,11 +44,11 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
     /// it in place or appends it.
     public subscript(key: String) -> JSONValue? {
         get {
-            for entry in entries where entry.key == key { return entry.value }
+            for entry in entries where entry.key.utf8.elementsEqual(key.utf8) { return entry.value }
             return nil
         }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
+            if let index = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append(Entry(key: key, value: newValue))
@@ -123,7 +123,9 @@ extension JSONValue {
         switch (self, other) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
+        // Code-point (byte) equality: Swift's `==` would equate canonically equivalent strings
+        // ("é" and "e\u{301}"), which are different values to the plugin that receives them.
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.int, _), (.double, _):
             guard let a = doubleValue, let b = other.doubleValue else { return false }
             if case .int(let x) = self, case .int(let y) = other { return x == y }
