@@ -8,18 +8,32 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public init(_ entries: [(name: String, value: String)]) { self.entries = entries }
     public init(dictionaryLiteral elements: (String, String)...) { entries = elements.map { ($0.0, $0.1) } }
 
-    /// The first value of `name`, compared case-insensitively.
+    /// The first value of `name`, compared case-insensitively (ASCII, without allocating).
     public subscript(name: String) -> String? {
-        for entry in entries where entry.name.utf8.count == name.utf8.count && entry.name.lowercased() == name.lowercased() {
-            return entry.value
-        }
+        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) { return entry.value }
         return nil
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let lowered = name.lowercased()
-        return entries.filter { $0.name.lowercased() == lowered }.map(\.value)
+        entries.filter { Self.equalsIgnoringASCIICase($0.name, name) }.map(\.value)
+    }
+
+    /// Header names are ASCII tokens; folding A-Z is enough and needs no new strings.
+    @inlinable
+    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count where x[i] != y[i] {
+                    if x[i] | 0x20 != y[i] | 0x20 { return false }
+                    let lower = x[i] | 0x20
+                    if lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
+                }
+                return true
+            }
+        }
     }
 
     public mutating func add(_ name: String, _ value: String) { entries.append((name, value)) }
@@ -31,8 +45,7 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     public mutating func remove(_ name: String) {
-        let lowered = name.lowercased()
-        entries.removeAll { $0.name.lowercased() == lowered }
+        entries.removeAll { Self.equalsIgnoringASCIICase($0.name, name) }
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }

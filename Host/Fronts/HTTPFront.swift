@@ -145,9 +145,16 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         let eventLoop = context.eventLoop
         Task {
             let response = await handler.handle(request)
-            eventLoop.execute {
+            // With the event loop installed as the task executor this task usually finishes on the
+            // loop already: write at once instead of queueing another hop.
+            if eventLoop.inEventLoop {
                 let (this, context) = bound.value
                 this.write(context: context, head: head, response: response, close: false)
+            } else {
+                eventLoop.execute {
+                    let (this, context) = bound.value
+                    this.write(context: context, head: head, response: response, close: false)
+                }
             }
         }
     }

@@ -79,7 +79,7 @@ public final class PluginInstance: @unchecked Sendable {
         }
         let state = CallState(instance: self, callID: callID, progress: progress)
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<PluginCallOutcome, Never>) in
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<PluginCallOutcome, Never>) in
                 state.start(continuation)
                 let timeout = deadline - .now()
                 let start = NIODeadline.now()
@@ -117,14 +117,14 @@ public final class PluginInstance: @unchecked Sendable {
 }
 
 /// The host side of one call: resumes the caller exactly once, whichever of completion,
-/// deadline or cancellation comes first. It stays retained until the plugin completes.
+/// deadline or cancellation comes first (the lock and `done` make the unsafe continuation safe). It stays retained until the plugin completes.
 final class CallState: @unchecked Sendable {
     // @unchecked: all mutable state is behind `lock`.
     let instance: PluginInstance
     let callID: UInt64
     private let progressHandler: (@Sendable (PluginProgress) -> Void)?
     private let lock = NIOLock()
-    private var continuation: CheckedContinuation<PluginCallOutcome, Never>?
+    private var continuation: UnsafeContinuation<PluginCallOutcome, Never>?
     private var pendingOutcome: PluginCallOutcome?
     private var done = false
     private var timer: Scheduled<Void>?
@@ -136,7 +136,7 @@ final class CallState: @unchecked Sendable {
         self.progressHandler = progress
     }
 
-    func start(_ continuation: CheckedContinuation<PluginCallOutcome, Never>) {
+    func start(_ continuation: UnsafeContinuation<PluginCallOutcome, Never>) {
         lock.withLock { self.continuation = continuation }
     }
 
@@ -153,7 +153,7 @@ final class CallState: @unchecked Sendable {
     /// this call decided the outcome.
     @discardableResult
     func finish(_ outcome: PluginCallOutcome) -> Bool {
-        let (continuation, timer): (CheckedContinuation<PluginCallOutcome, Never>?, Scheduled<Void>?) = lock.withLock {
+        let (continuation, timer): (UnsafeContinuation<PluginCallOutcome, Never>?, Scheduled<Void>?) = lock.withLock {
             if done { return (nil, nil) }
             done = true
             defer { self.continuation = nil; self.timer = nil }

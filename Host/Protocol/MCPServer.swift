@@ -36,7 +36,7 @@ struct RequestScope: Sendable {
     var session: Session?
     /// Sends a notification on this request's stream; nil when the answer is plain JSON.
     var emit: (@Sendable ([UInt8]) -> Void)?
-    var logger: Logger
+    var logger: RequestLogger
 }
 
 /// The MCP method handlers shared by every transport: lifecycle results, tools/list, tools/call.

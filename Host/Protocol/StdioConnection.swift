@@ -60,8 +60,7 @@ public final class StdioConnection: Sendable {
     }
 
     private func request(id: JSONValue, method: String, params: JSONObject) async {
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = .string("stdio-\(id)")
+        let logger = RequestLogger(base: self.logger, requestID: "stdio-\(id)", tenantID: tenant.tenantID)
         let meta = params["_meta"]?.objectValue
         let stateless = meta?[MetaKey.protocolVersion] != nil && method != "initialize"
         var scope: RequestScope

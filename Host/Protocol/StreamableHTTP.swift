@@ -20,9 +20,9 @@ public final class StreamableHTTPTransport: Sendable {
     }
 
     public func handle(_ request: HostRequest, tenant: TenantHandle) async -> HostResponse {
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = .string(request.requestID)
-        logger[metadataKey: "tenant"] = .string(tenant.tenantID)
+        // Request id and tenant are added where a line is written (RequestLogger), not by copying
+        // the logger's metadata on every request.
+        let logger = RequestLogger(base: self.logger, requestID: request.requestID, tenantID: tenant.tenantID)
         switch request.method {
         case "POST": return await post(request, tenant: tenant, logger: logger)
         case "GET": return get(request, tenant: tenant)
@@ -34,7 +34,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     // MARK: - POST
 
-    private func post(_ request: HostRequest, tenant: TenantHandle, logger: Logger) async -> HostResponse {
+    private func post(_ request: HostRequest, tenant: TenantHandle, logger: RequestLogger) async -> HostResponse {
         if let contentType = request.headers["content-type"], !contentType.lowercased().contains("application/json") {
             return rpcError(415, RPCError(RPCErrorCode.invalidRequest, "Content-Type must be application/json"))
         }
@@ -65,7 +65,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     // MARK: 2026-07-28
 
-    private func statelessPost(_ request: HostRequest, body: JSONValue, tenant: TenantHandle, logger: Logger) async -> HostResponse {
+    private func statelessPost(_ request: HostRequest, body: JSONValue, tenant: TenantHandle, logger: RequestLogger) async -> HostResponse {
         let accept = AcceptHeader(request.headers["accept"])
         if case .array = body {
             return rpcError(400, RPCError(RPCErrorCode.invalidRequest, "Invalid Request: batches are not supported in \(ProtocolVersion.stateless)"))
@@ -180,7 +180,7 @@ public final class StreamableHTTPTransport: Sendable {
     // MARK: 2025-x sessions
 
     private func sessionPost(
-        _ request: HostRequest, body: JSONValue, version: String?, tenant: TenantHandle, logger: Logger
+        _ request: HostRequest, body: JSONValue, version: String?, tenant: TenantHandle, logger: RequestLogger
     ) async -> HostResponse {
         let accept = AcceptHeader(request.headers["accept"])
         if case .array(let elements) = body {
@@ -211,7 +211,7 @@ public final class StreamableHTTPTransport: Sendable {
     }
 
     private func initialize(
-        _ request: HostRequest, id: JSONValue, params: JSONObject, tenant: TenantHandle, accept: AcceptHeader, logger: Logger
+        _ request: HostRequest, id: JSONValue, params: JSONObject, tenant: TenantHandle, accept: AcceptHeader, logger: RequestLogger
     ) async -> HostResponse {
         guard accept.allowsJSON || accept.allowsSSE else {
             return rpcError(406, RPCError(RPCErrorCode.invalidRequest, "Not Acceptable: Accept must include application/json and text/event-stream"), id: id)
@@ -276,7 +276,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     private func sessionRequest(
         _ request: HostRequest, id: JSONValue, method: String, params: JSONObject, session: Session, accept: AcceptHeader,
-        logger: Logger
+        logger: RequestLogger
     ) async -> HostResponse {
         let progressToken = params["_meta"]?[MetaKey.progressToken]
         var scope = RequestScope(
@@ -319,7 +319,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     private func batch(
         _ request: HostRequest, elements: [JSONValue], version: String?, tenant: TenantHandle, accept: AcceptHeader,
-        logger: Logger
+        logger: RequestLogger
     ) async -> HostResponse {
         let session: Session
         switch resolveSession(request, tenant: tenant, version: version) {
@@ -400,7 +400,7 @@ public final class StreamableHTTPTransport: Sendable {
         case .failure(let response): return response
         case .success(let session):
             sessions.remove(id: session.id)
-            logger.info("session ended", metadata: ["session": "\(session.id.prefix(8))", "request_id": "\(request.requestID)"])
+            logger.info("session ended", metadata: ["session": "\(session.id.prefix(8))", "request_id": "\(request.requestID)", "tenant": "\(tenant.tenantID)"])
             return HostResponse(status: 200)
         }
     }
@@ -417,37 +417,49 @@ public final class StreamableHTTPTransport: Sendable {
     }
 }
 
-/// What the client's Accept header allows.
+/// What the client's Accept header allows. Scanned as bytes: it is read on every request.
 struct AcceptHeader {
     var allowsJSON = false
     var allowsSSE = false
 
     init(_ header: String?) {
-        guard let header, !header.isEmpty else {
+        guard var header, !header.isEmpty else {
             // No Accept header at all: HTTP says anything goes.
             allowsJSON = true
             return
         }
-        for part in header.split(separator: ",") {
-            let type = trimmed(part.split(separator: ";").first ?? "").lowercased()
-            switch type {
-            case "application/json", "application/*": allowsJSON = true
-            case "text/event-stream", "text/*": allowsSSE = true
-            case "*/*":
-                allowsJSON = true
-                allowsSSE = true
-            default: break
+        header.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                // The media range is the part before any ';' parameters, without spaces.
+                var typeEnd = start
+                while typeEnd < end && bytes[typeEnd] != UInt8(ascii: ";") { typeEnd += 1 }
+                var a = start
+                var b = typeEnd
+                while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
+                while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
+                let range = UnsafeBufferPointer(rebasing: bytes[a..<b])
+                if Self.matches(range, "application/json") || Self.matches(range, "application/*") {
+                    allowsJSON = true
+                } else if Self.matches(range, "text/event-stream") || Self.matches(range, "text/*") {
+                    allowsSSE = true
+                } else if Self.matches(range, "*/*") {
+                    allowsJSON = true
+                    allowsSSE = true
+                }
+                start = end + 1
             }
         }
     }
-}
 
-/// `part` without surrounding spaces and tabs.
-func trimmed(_ part: Substring) -> String {
-    var slice = part
-    while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-    while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-    return String(slice)
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for i in 0..<bytes.count where bytes[i] | 0x20 != expected[i] | 0x20 { return false }
+        return true
+    }
 }
 
 /// Minimal base64 decoding for `=?base64?…?=` header values.
