@@ -55,7 +55,8 @@ public final class HostApplication: Sendable {
         tenants = TenantRegistry(
             tenants: config.tenants.map { TenantSettings(id: $0.id, plugins: $0.plugins, egress: $0.egress) },
             directory: plugins, logger: logger)
-        sessions = InMemorySessionStore(maxSessions: config.server.maxSessions)
+        sessions = InMemorySessionStore(
+            maxSessions: config.server.maxSessions, idleTimeout: .seconds(config.server.sessionIdleTimeoutS))
         var settings = ServerSettings()
         settings.version = Self.version
         settings.instructions = config.server.instructions
@@ -81,12 +82,14 @@ public final class HostApplication: Sendable {
     /// Periodic work: plugin directory rescans (hot reload) and session expiry.
     public func maintenance() async {
         let reload = config.plugins.reloadIntervalMs
-        let interval: Duration = reload > 0 ? .milliseconds(reload) : .seconds(30)
+        // Sweep expired sessions at least every 30 s, or every idle timeout if that is shorter.
+        let sweep = min(Duration.seconds(30), server.settings.sessionIdleTimeout)
+        let interval: Duration = reload > 0 ? min(.milliseconds(reload), sweep) : sweep
         var lastExpiry = ContinuousClock.now
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
             if reload > 0 { plugins.rescan() }
-            if ContinuousClock.now - lastExpiry > .seconds(30) {
+            if ContinuousClock.now - lastExpiry >= sweep {
                 lastExpiry = .now
                 let expired = sessions.expire(idleTimeout: server.settings.sessionIdleTimeout)
                 if expired > 0 { logger.info("sessions expired", metadata: ["count": "\(expired)"]) }
@@ -125,8 +128,11 @@ public final class HostApplication: Sendable {
         let writer = StdioFront.writer
         let connection = StdioConnection(server: server, tenant: tenant, logger: logger) { writer.write($0) }
         let maintenance = Task { await self.maintenance() }
+        // SIGTERM/SIGINT (what clients send after closing stdin) end the session like end of input.
+        let signals = StdioFront.onTermination { await connection.close() }
         await StdioFront.run { line in await connection.receive(line: line) }
-        await connection.drain()
+        await connection.close()
+        signals.cancel()
         maintenance.cancel()
         try? await httpClient.shutdown()
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 
@@ -35,6 +36,32 @@ public enum StdioFront {
 
     /// Writes one message and a newline to standard output, atomically with respect to other writes.
     public static let writer = StdoutWriter()
+
+    /// On SIGTERM or SIGINT runs `action` (finish or cancel work), then exits with status 0 — the
+    /// way stdio clients stop a server after closing its input.
+    public static func onTermination(_ action: @escaping @Sendable () async -> Void) -> SignalWatch {
+        let sources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                Task {
+                    await action()
+                    exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+        return SignalWatch(sources: sources)
+    }
+}
+
+/// Signal handlers installed by `StdioFront.onTermination`; `cancel()` removes them.
+public final class SignalWatch: @unchecked Sendable {
+    // @unchecked: DispatchSource is thread-safe; the array is never mutated.
+    private let sources: [DispatchSourceSignal]
+    init(sources: [DispatchSourceSignal]) { self.sources = sources }
+    public func cancel() { sources.forEach { $0.cancel() } }
 }
 
 public final class StdoutWriter: Sendable {

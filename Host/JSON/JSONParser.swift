@@ -103,7 +103,7 @@ private struct JSONBytesParser {
             let value = try parseValue(depth: depth)
             // Duplicate keys: the last one wins, as most parsers do.
             if entries.count < 16 {
-                if let existing = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                if let existing = entries.firstIndex(where: { JSONObject.sameBytes($0.key, key) }) {
                     entries[existing].value = value
                 } else {
                     entries.append(.init(key: key, value: value))
@@ -166,10 +166,7 @@ private struct JSONBytesParser {
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let string = String(validating: slice, as: UTF8.self) else {
-                    throw JSONParseError(message: "invalid UTF-8 in string", offset: start)
-                }
-                return string
+                return try Self.makeString(slice, offset: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in string") }
@@ -225,6 +222,21 @@ private struct JSONBytesParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// ASCII (nearly every key and value on the request path) takes the specialized decoding
+    /// initializer; anything else is validated as UTF-8 and refused when invalid.
+    static func makeString(_ bytes: UnsafeRawBufferPointer, offset: Int) throws -> String {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes.bindMemory(to: UInt8.self), as: UTF8.self) }
+        guard let string = String(validating: bytes, as: UTF8.self) else {
+            throw JSONParseError(message: "invalid UTF-8 in string", offset: offset)
+        }
+        return string
     }
 
     mutating func parseHex4() throws -> UInt32 {

@@ -6,6 +6,10 @@
 // order-preserving JSON tree over raw bytes. This one parses a request body in a few µs, keeps
 // object key order (tools/list output must be deterministic) and never traps on bad input.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A JSON document node. Integers that fit `Int64` stay exact; other numbers are `Double`.
 public enum JSONValue: Sendable, Hashable {
     case null
@@ -44,11 +48,11 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
     /// it in place or appends it.
     public subscript(key: String) -> JSONValue? {
         get {
-            for entry in entries where entry.key.utf8.elementsEqual(key.utf8) { return entry.value }
+            for entry in entries where JSONObject.sameBytes(entry.key, key) { return entry.value }
             return nil
         }
         set {
-            if let index = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+            if let index = entries.firstIndex(where: { JSONObject.sameBytes($0.key, key) }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append(Entry(key: key, value: newValue))
@@ -57,6 +61,15 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
     }
 
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
+
+    /// Code-point equality (not Swift's canonical equivalence), with the O(1) length check first.
+    @inlinable
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a
+        var b = b
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
+    }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

@@ -54,6 +54,9 @@ public final class PluginDirectory: Sendable {
         self.logger = logger
     }
 
+    /// Changes whenever the set of images does; cheap enough to read on every request.
+    public var generation: Int { state.withLockedValue { $0.generation } }
+
     public var snapshot: Snapshot {
         state.withLockedValue { state in
             var statuses = state.statuses.values.sorted { $0.file < $1.file }

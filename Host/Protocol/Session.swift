@@ -126,7 +126,12 @@ public final class InMemorySessionStore: SessionStore {
     private let sessions = NIOLockedValueBox<[String: Session]>([:])
     private let maxSessions: Int
 
-    public init(maxSessions: Int = 10_000) { self.maxSessions = maxSessions }
+    private let idleTimeout: Duration
+
+    public init(maxSessions: Int = 10_000, idleTimeout: Duration = .seconds(1800)) {
+        self.maxSessions = maxSessions
+        self.idleTimeout = idleTimeout
+    }
 
     public func insert(_ session: Session) throws(SessionStoreError) {
         let inserted = sessions.withLockedValue { sessions -> Bool in
@@ -139,6 +144,11 @@ public final class InMemorySessionStore: SessionStore {
 
     public func session(id: String) -> Session? {
         guard let session = sessions.withLockedValue({ $0[id] }), !session.isClosed else { return nil }
+        // Expired but not yet swept: ended now, exactly at the configured idle time.
+        if ContinuousClock.now - session.lastActive > idleTimeout {
+            remove(id: id)
+            return nil
+        }
         session.touch()
         return session
     }

@@ -54,9 +54,15 @@ public final class StdioConnection: Sendable {
         }
     }
 
-    /// Waits for every running request to answer (at end of input).
+    /// Waits for every running request to answer.
     public func drain() async {
         while let task = state.withLockedValue({ $0.inFlight.values.first }) { await task.value }
+    }
+
+    /// End of input: the client is gone, so running requests are cancelled rather than awaited.
+    public func close() async {
+        for task in state.withLockedValue({ Array($0.inFlight.values) }) { task.cancel() }
+        await drain()
     }
 
     private func request(id: JSONValue, method: String, params: JSONObject) async {
@@ -129,8 +135,12 @@ public final class StdioConnection: Sendable {
         // Registered under the lock the task needs to unregister itself, so it cannot finish first.
         state.withLockedValue { state in
             state.inFlight[id] = Task {
-                do throws(RPCError) { send(RPCEncoder.result(id: id, try await server.dispatch(method: method, params: params, scope: finalScope))) } catch {
+                do throws(RPCError) {
+                    send(RPCEncoder.result(id: id, try await server.dispatch(method: method, params: params, scope: finalScope)))
+                } catch where error.code != RPCErrorCode.requestCancelled {
                     send(RPCEncoder.error(id: id, error))
+                } catch {
+                    // Cancelled by the client: not answered, as the spec asks.
                 }
                 _ = self.state.withLockedValue { $0.inFlight.removeValue(forKey: id) }
             }

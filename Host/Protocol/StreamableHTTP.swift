@@ -35,7 +35,7 @@ public final class StreamableHTTPTransport: Sendable {
     // MARK: - POST
 
     private func post(_ request: HostRequest, tenant: TenantHandle, logger: RequestLogger) async -> HostResponse {
-        if let contentType = request.headers["content-type"], !contentType.lowercased().contains("application/json") {
+        if let contentType = request.headers["content-type"], !Self.isJSONMediaType(contentType) {
             return rpcError(415, RPCError(RPCErrorCode.invalidRequest, "Content-Type must be application/json"))
         }
         let body: JSONValue
@@ -150,6 +150,9 @@ public final class StreamableHTTPTransport: Sendable {
 
     /// Returns a description of the first routing header that is missing or differs from the body.
     static func headerMismatch(_ headers: HostHeaders, method: String, params: JSONObject, metaVersion: String) -> String? {
+        for name in ["mcp-protocol-version", "mcp-method", "mcp-name"] where headers.values(name).count > 1 {
+            return "\(name) header appears more than once"
+        }
         guard let version = headers["mcp-protocol-version"] else { return "missing MCP-Protocol-Version header" }
         if version != metaVersion {
             return "MCP-Protocol-Version header value '\(version)' does not match _meta protocolVersion '\(metaVersion)'"
@@ -291,11 +294,13 @@ public final class StreamableHTTPTransport: Sendable {
             if session.protocolVersion >= "2025-11-25" { stream.prime(retryMilliseconds: server.settings.sseRetryMilliseconds) }
             scope.emit = { stream.send($0) }
             let work = Task {
-                let answer: [UInt8]
-                do throws(RPCError) { answer = RPCEncoder.result(id: id, try await server.dispatch(method: method, params: params, scope: scope)) } catch {
-                    answer = RPCEncoder.error(id: id, error)
+                do throws(RPCError) {
+                    stream.send(RPCEncoder.result(id: id, try await server.dispatch(method: method, params: params, scope: scope)))
+                } catch where error.code != RPCErrorCode.requestCancelled {
+                    stream.send(RPCEncoder.error(id: id, error))
+                } catch {
+                    // Cancelled by the client: the spec says not to answer it.
                 }
-                stream.send(answer)
                 stream.finish()
                 session.unregister(request: id)
             }
@@ -304,9 +309,11 @@ public final class StreamableHTTPTransport: Sendable {
             return HostResponse(status: 200, headers: Self.sseHeaders, body: .stream(HostResponseStream(chunks: chunks) { stream.detach() }))
         }
         let scopeCopy = scope
-        let work = Task { () -> [UInt8] in
+        let work = Task { () -> [UInt8]? in
             do throws(RPCError) {
                 return RPCEncoder.result(id: id, try await server.dispatch(method: method, params: params, scope: scopeCopy))
+            } catch where error.code == RPCErrorCode.requestCancelled {
+                return nil
             } catch {
                 return RPCEncoder.error(id: id, error)
             }
@@ -314,6 +321,8 @@ public final class StreamableHTTPTransport: Sendable {
         session.register(request: id) { work.cancel() }
         let answer = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         session.unregister(request: id)
+        // A request the client cancelled gets no JSON-RPC answer; the HTTP exchange still ends.
+        guard let answer else { return HostResponse(status: 202) }
         return HostResponse(status: 200, headers: Self.jsonHeaders, body: .bytes(answer))
     }
 
@@ -407,6 +416,20 @@ public final class StreamableHTTPTransport: Sendable {
 
     // MARK: - helpers
 
+    /// `application/json`, with any parameters (`; charset=utf-8`), any case; no Foundation.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        let expected = Array("application/json".utf8)
+        var value = value
+        return value.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+            guard bytes.count - start >= expected.count else { return false }
+            for i in 0..<expected.count where bytes[start + i] | 0x20 != expected[i] | 0x20 { return false }
+            let next = start + expected.count
+            return next == bytes.count || bytes[next] == UInt8(ascii: ";") || bytes[next] == 0x20
+        }
+    }
+
     static let jsonHeaders: HostHeaders = ["content-type": "application/json"]
     static let sseHeaders: HostHeaders = [
         "content-type": "text/event-stream", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no",
@@ -423,11 +446,8 @@ struct AcceptHeader {
     var allowsSSE = false
 
     init(_ header: String?) {
-        guard var header, !header.isEmpty else {
-            // No Accept header at all: HTTP says anything goes.
-            allowsJSON = true
-            return
-        }
+        // MCP clients must list what they accept; a request without Accept gets 406.
+        guard var header, !header.isEmpty else { return }
         header.withUTF8 { bytes in
             var start = 0
             while start < bytes.count {

@@ -53,9 +53,10 @@ public final class TenantServer: TenantHandle {
     /// The catalog for the directory's current generation, built at most once per generation
     /// even when many requests ask at the same moment.
     public func catalog() -> ToolCatalog {
-        let snapshot = directory.snapshot
-        if let current = built.withLockedValue({ $0 }), current.generation == snapshot.generation { return current.catalog }
+        let generation = directory.generation
+        if let current = built.withLockedValue({ $0?.generation == generation ? $0?.catalog : nil }) { return current }
         return buildLock.withLock {
+            let snapshot = directory.snapshot
             if let current = built.withLockedValue({ $0 }), current.generation == snapshot.generation { return current.catalog }
             let previous = built.withLockedValue { $0?.instancesBySHA } ?? [:]
             var instances: [String: PluginInstance] = [:]

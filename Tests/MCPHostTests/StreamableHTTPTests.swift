@@ -255,8 +255,10 @@ final class StreamableHTTPTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(100))
         let cancel = await host.sessionCall(session, #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow"}}"#)
         XCTAssertEqual(cancel.status, 202)
-        let response = try await answer.json()
-        XCTAssertEqual(response.at("error", "code"), -32800)
+        // A cancelled request is not answered: the exchange ends with 202 and no JSON-RPC message.
+        let response = await answer
+        XCTAssertEqual(response.status, 202)
+        guard case .empty = response.body else { return XCTFail("a cancelled request must not be answered") }
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(5))
     }
 
@@ -292,6 +294,20 @@ final class StreamableHTTPTests: XCTestCase {
         XCTAssertEqual(wrongType.status, 415)
         let notAcceptable = await host.stateless("tools/list", accept: "text/html")
         XCTAssertEqual(notAcceptable.status, 406)
+        let noAccept = await host.send(HostRequest(
+            method: "POST", path: "/mcp",
+            headers: ["content-type": "application/json", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list"],
+            body: Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#.utf8)))
+        XCTAssertEqual(noAccept.status, 406)
+        var twice: HostHeaders = [
+            "content-type": "application/json", "accept": "application/json", "mcp-protocol-version": "2026-07-28",
+            "mcp-method": "tools/list",
+        ]
+        twice.add("mcp-method", "tools/list")
+        let duplicated = await host.send(HostRequest(
+            method: "POST", path: "/mcp", headers: twice,
+            body: Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#.utf8)))
+        XCTAssertEqual(try duplicated.json().at("error", "code"), -32020)
         let deep = String(repeating: "[", count: 5000)
         let nested = await host.post(deep)
         XCTAssertEqual(try nested.json().at("error", "code"), -32700)
