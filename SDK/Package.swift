@@ -11,6 +11,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CMCPPlugin"),
-        .target(name: "MCPPluginSDK", dependencies: ["CMCPPlugin"]),
+        // Tool functions run on the executor that calls them (SE-0461): no executor hop per call.
+        .target(
+            name: "MCPPluginSDK", dependencies: ["CMCPPlugin"],
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
     ]
 )

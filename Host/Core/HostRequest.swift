@@ -19,9 +19,17 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         entries.filter { Self.equalsIgnoringASCIICase($0.name, name) }.map(\.value)
     }
 
+    /// How many times `name` appears (no allocation).
+    public func count(of name: String) -> Int {
+        var count = 0
+        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) { count += 1 }
+        return count
+    }
+
     /// Header names are ASCII tokens; folding A-Z is enough and needs no new strings.
     @inlinable
     static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in

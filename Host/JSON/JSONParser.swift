@@ -87,6 +87,7 @@ private struct JSONBytesParser {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         index += 1
         var entries: [JSONObject.Entry] = []
+        entries.reserveCapacity(8)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1

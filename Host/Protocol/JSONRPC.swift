@@ -102,6 +102,13 @@ public enum RPCMessage: Sendable {
     }
 }
 
+/// A method's result: a value to serialize, or the bytes of a JSON object already parsed and
+/// checked (a plugin's CallToolResult), sent as they are instead of being written out again.
+public enum RPCResult: Sendable {
+    case value(JSONValue)
+    case verbatim([UInt8])
+}
+
 /// Serializes outgoing messages. Envelopes are written by hand around already-built values so
 /// the hot path builds no intermediate objects.
 public enum RPCEncoder {
@@ -114,6 +121,21 @@ public enum RPCEncoder {
         result.write(to: &out)
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    public static func result(id: JSONValue, _ result: RPCResult) -> [UInt8] {
+        switch result {
+        case .value(let value): return self.result(id: id, value)
+        case .verbatim(let bytes):
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 48)
+            out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+            id.write(to: &out)
+            out.append(contentsOf: #","result":"#.utf8)
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
     }
 
     public static func error(id: JSONValue?, _ error: RPCError) -> [UInt8] {

@@ -79,18 +79,18 @@ public final class MCPServer: Sendable {
     }
 
     /// Methods every revision routes here after transport checks.
-    func dispatch(method: String, params: JSONObject, scope: RequestScope) async throws(RPCError) -> JSONValue {
+    func dispatch(method: String, params: JSONObject, scope: RequestScope) async throws(RPCError) -> RPCResult {
         switch method {
-        case "tools/list": return try listTools(params: params, scope: scope)
+        case "tools/list": return .value(try listTools(params: params, scope: scope))
         case "tools/call": return try await callTool(params: params, scope: scope)
-        case "server/discover" where scope.stateless: return discoverResult()
-        case "ping" where !scope.stateless: return [:]
+        case "server/discover" where scope.stateless: return .value(discoverResult())
+        case "ping" where !scope.stateless: return .value([:])
         case "logging/setLevel" where !scope.stateless:
             guard let name = params["level"]?.stringValue, let level = LogLevel(name: name) else {
                 throw .invalidParams("Invalid params: \"level\" must be one of debug, info, notice, warning, error, critical, alert, emergency")
             }
             scope.session?.logLevel = level
-            return [:]
+            return .value([:])
         default:
             throw RPCError(RPCErrorCode.methodNotFound, "Method not found: \(method)", data: .string(method))
         }
@@ -141,7 +141,7 @@ public final class MCPServer: Sendable {
 
     // MARK: tools/call
 
-    private func callTool(params: JSONObject, scope: RequestScope) async throws(RPCError) -> JSONValue {
+    private func callTool(params: JSONObject, scope: RequestScope) async throws(RPCError) -> RPCResult {
         guard let name = params["name"]?.stringValue else { throw .invalidParams("Invalid params: \"name\" must be a string") }
         guard let entry = scope.catalog.tool(named: name) else { throw .invalidParams("Unknown tool: \(name)") }
         let arguments: JSONValue
@@ -153,7 +153,7 @@ public final class MCPServer: Sendable {
         let violations = entry.definition.inputValidator.validate(arguments)
         if !violations.isEmpty {
             let detail = violations.prefix(5).map(\.description).joined(separator: "; ")
-            return toolErrorResult("Invalid arguments for tool \(name): \(detail)", scope: scope)
+            return .value(toolErrorResult("Invalid arguments for tool \(name): \(detail)", scope: scope))
         }
 
         let timeout = settings.callTimeout
@@ -184,7 +184,7 @@ public final class MCPServer: Sendable {
             return try checkedResult(bytes, entry: entry, scope: scope)
         case .toolError(let message):
             sendLog(.warning, ["tool": .string(name), "error": .string(message)], scope: scope)
-            return toolErrorResult(message, scope: scope)
+            return .value(toolErrorResult(message, scope: scope))
         case .unknownTool(let message):
             throw .invalidParams("Unknown tool: \(name)\(message.isEmpty ? "" : " (\(message))")")
         case .cancelled:
@@ -193,8 +193,8 @@ public final class MCPServer: Sendable {
             scope.logger.warning(
                 "tool call deadline exceeded", metadata: ["tool": "\(name)", "deadline_ms": "\(milliseconds)"])
             sendLog(.error, ["tool": .string(name), "error": "deadline exceeded"], scope: scope)
-            return toolErrorResult(
-                "Tool \(name) did not finish within its \(milliseconds) ms deadline; it was cancelled", scope: scope)
+            return .value(toolErrorResult(
+                "Tool \(name) did not finish within its \(milliseconds) ms deadline; it was cancelled", scope: scope))
         case .internalError(let message):
             scope.logger.error(
                 "plugin internal error", metadata: ["tool": "\(name)", "error": "\(message)", "elapsed": "\(elapsed)"])
@@ -204,7 +204,7 @@ public final class MCPServer: Sendable {
 
     /// Checks what a plugin returned: a CallToolResult object, with structuredContent matching
     /// the tool's outputSchema. A plugin that returns anything else is a server-side fault.
-    private func checkedResult(_ bytes: [UInt8], entry: ToolEntry, scope: RequestScope) throws(RPCError) -> JSONValue {
+    private func checkedResult(_ bytes: [UInt8], entry: ToolEntry, scope: RequestScope) throws(RPCError) -> RPCResult {
         let plugin = entry.instance.image.name
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
@@ -232,12 +232,31 @@ public final class MCPServer: Sendable {
                     "Internal error: tool \(entry.name) returned structuredContent that does not match its outputSchema: \(violations[0].description)")
             }
         }
-        if !ProtocolVersion.hasStructuredContent(scope.protocolVersion) { result["structuredContent"] = nil }
+        let stripStructured = !ProtocolVersion.hasStructuredContent(scope.protocolVersion) && result["structuredContent"] != nil
+        // The plugin's bytes are a checked CallToolResult: send them as they are (with the
+        // 2026-07-28 fields appended) rather than serializing the parsed tree again.
+        if !stripStructured && (!scope.stateless || (result["resultType"] == nil && result["_meta"] == nil)),
+            let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), bytes[last] == UInt8(ascii: "}")
+        {
+            guard scope.stateless else { return .verbatim(bytes) }
+            var out = Array(bytes[..<last])
+            out.append(contentsOf: statelessResultSuffix)
+            return .verbatim(out)
+        }
+        if stripStructured { result["structuredContent"] = nil }
         if scope.stateless {
             result["resultType"] = "complete"
             result["_meta"] = [MetaKey.serverInfo: serverInfo]
         }
-        return .object(result)
+        return .value(.object(result))
+    }
+
+    /// `,"resultType":"complete","_meta":{serverInfo}}`, closing a result object in 2026-07-28.
+    var statelessResultSuffix: [UInt8] {
+        var out = Array(#","resultType":"complete","_meta":"#.utf8)
+        JSONValue.object([MetaKey.serverInfo: serverInfo]).write(to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     func toolErrorResult(_ message: String, scope: RequestScope) -> JSONValue {

@@ -150,7 +150,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     /// Returns a description of the first routing header that is missing or differs from the body.
     static func headerMismatch(_ headers: HostHeaders, method: String, params: JSONObject, metaVersion: String) -> String? {
-        for name in ["mcp-protocol-version", "mcp-method", "mcp-name"] where headers.values(name).count > 1 {
+        for name in ["mcp-protocol-version", "mcp-method", "mcp-name"] where headers.count(of: name) > 1 {
             return "\(name) header appears more than once"
         }
         guard let version = headers["mcp-protocol-version"] else { return "missing MCP-Protocol-Version header" }
