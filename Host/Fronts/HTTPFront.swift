@@ -143,7 +143,9 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         let handler = self.handler
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
+        // Task.immediate runs the handler on this event-loop thread until it first suspends: a
+        // request whose tool answers at once is handled inside channelRead with no job enqueued.
+        Task.immediate {
             let response = await handler.handle(request)
             // With the event loop installed as the task executor this task usually finishes on the
             // loop already: write at once instead of queueing another hop.
