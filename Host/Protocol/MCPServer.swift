@@ -45,14 +45,21 @@ public final class MCPServer: Sendable {
     let eventLoopGroup: EventLoopGroup
     let logger: Logger
 
+    let capabilities: JSONValue = ["tools": ["listChanged": false], "logging": [:]]
+    let serverInfo: JSONValue
+    /// `,"resultType":"complete","_meta":{serverInfo}}`: closes a plugin's result object in 2026-07-28.
+    let statelessResultSuffix: [UInt8]
+
     public init(settings: ServerSettings, eventLoopGroup: EventLoopGroup, logger: Logger) {
         self.settings = settings
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        serverInfo = ["name": .string(settings.name), "version": .string(settings.version)]
+        var suffix = Array(#","resultType":"complete","_meta":"#.utf8)
+        JSONValue.object([MetaKey.serverInfo: serverInfo]).write(to: &suffix)
+        suffix.append(UInt8(ascii: "}"))
+        statelessResultSuffix = suffix
     }
-
-    var capabilities: JSONValue { ["tools": ["listChanged": false], "logging": [:]] }
-    var serverInfo: JSONValue { ["name": .string(settings.name), "version": .string(settings.version)] }
 
     /// `server/discover` (2026-07-28).
     func discoverResult() -> JSONValue {
@@ -251,13 +258,6 @@ public final class MCPServer: Sendable {
         return .value(.object(result))
     }
 
-    /// `,"resultType":"complete","_meta":{serverInfo}}`, closing a result object in 2026-07-28.
-    var statelessResultSuffix: [UInt8] {
-        var out = Array(#","resultType":"complete","_meta":"#.utf8)
-        JSONValue.object([MetaKey.serverInfo: serverInfo]).write(to: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
-    }
 
     func toolErrorResult(_ message: String, scope: RequestScope) -> JSONValue {
         var result: JSONObject = ["content": [["type": "text", "text": .string(message)]], "isError": true]
