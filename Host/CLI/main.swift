@@ -55,8 +55,9 @@ struct MCPHostCommand: ParsableCommand {
         commandName: "mcp-host",
         abstract: "Serves Model Context Protocol tools from plugin shared libraries.",
         version: HostApplication.version,
-        subcommands: [Serve.self, Stdio.self, Plugins.self, ConfigCommand.self],
-        defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Stdio.self, LambdaCommand.self, Plugins.self, ConfigCommand.self],
+        // Inside Lambda (a container image has no arguments to say so) the default is the runtime loop.
+        defaultSubcommand: getenv("AWS_LAMBDA_RUNTIME_API") != nil ? LambdaCommand.self : Serve.self)
 }
 
 /// Options shared by the commands that run the host.
@@ -66,6 +67,22 @@ struct HostOptions: ParsableArguments {
 
     @Option(help: "Plugin directory (every *.so in it). Default: the bundled plugins next to the executable.")
     var plugins: String?
+
+    /// The configuration file, then MCPHOST_* variables, then these options and `overrides` (the
+    /// command's own flags, as MCPHOST_* names) — validated as one.
+    func loadConfig(overrides: [String: String] = [:]) throws(ConfigError) -> HostConfig {
+        var env = environment()
+        if let plugins { env["MCPHOST_PLUGINS_DIRECTORY"] = plugins }
+        env.merge(overrides) { $1 }
+        return try ConfigLoader.load(path: config, environment: env)
+    }
+}
+
+/// The host for `serve` and `stdio`: JSON logs on stderr, the shared event-loop group.
+func makeApplication(_ config: HostConfig) throws -> HostApplication {
+    try HostApplication(
+        config: config, executableDirectory: executableDirectory(), group: MultiThreadedEventLoopGroup.singleton,
+        logger: makeLogger(level: config.logging.level))
 }
 
 protocol HostingCommand: AsyncParsableCommand {
@@ -111,20 +128,14 @@ struct Serve: HostingCommand {
     enum CodingKeys: CodingKey { case options, host, port }
 
     func loadConfig() throws -> HostConfig {
-        var env = environment()
-        if let host { env["MCPHOST_SERVER_HOST"] = host }
-        if let port { env["MCPHOST_SERVER_PORT"] = String(port) }
-        if let plugins = options.plugins { env["MCPHOST_PLUGINS_DIRECTORY"] = plugins }
-        return try ConfigLoader.load(path: options.config, environment: env)
+        var overrides: [String: String] = [:]
+        if let host { overrides["MCPHOST_SERVER_HOST"] = host }
+        if let port { overrides["MCPHOST_SERVER_PORT"] = String(port) }
+        return try options.loadConfig(overrides: overrides)
     }
 
     func run() async throws {
-        let config = try self.config ?? loadConfig()
-        let logger = makeLogger(level: config.logging.level)
-        let app = try HostApplication(
-            config: config, executableDirectory: executableDirectory(), group: MultiThreadedEventLoopGroup.singleton,
-            logger: logger)
-        try await app.serveHTTP()
+        try await makeApplication(try config ?? loadConfig()).serveHTTP()
     }
 }
 
@@ -137,20 +148,11 @@ struct Stdio: HostingCommand {
 
     enum CodingKeys: CodingKey { case options }
 
-    func loadConfig() throws -> HostConfig {
-        var env = environment()
-        if let plugins = options.plugins { env["MCPHOST_PLUGINS_DIRECTORY"] = plugins }
-        return try ConfigLoader.load(path: options.config, environment: env)
-    }
+    func loadConfig() throws -> HostConfig { try options.loadConfig() }
 
     func run() async throws {
-        let config = try self.config ?? loadConfig()
         // stdout carries protocol messages only; logs go to stderr.
-        let logger = makeLogger(level: config.logging.level)
-        let app = try HostApplication(
-            config: config, executableDirectory: executableDirectory(), group: MultiThreadedEventLoopGroup.singleton,
-            logger: logger)
-        await app.serveStdio()
+        await (try makeApplication(try config ?? loadConfig())).serveStdio()
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MCPHostCore
 import MCPJSON
@@ -176,7 +177,7 @@ public final class StreamableHTTPTransport: Sendable {
     static func decodeHeaderValue(_ value: String) -> String {
         guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
         let encoded = value.dropFirst(9).dropLast(2)
-        guard let bytes = Base64.decode(String(encoded)) else { return value }
+        guard let bytes = Data(base64Encoded: String(encoded)) else { return value }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -479,30 +480,5 @@ struct AcceptHeader {
         let expected = literal.utf8Start
         for i in 0..<bytes.count where bytes[i] | 0x20 != expected[i] | 0x20 { return false }
         return true
-    }
-}
-
-/// Minimal base64 decoding for `=?base64?…?=` header values.
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var table = [Int8](repeating: -1, count: 256)
-        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(byte)] = Int8(index)
-        }
-        var out: [UInt8] = []
-        var buffer = 0
-        var bits = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "=") { break }
-            let value = table[Int(byte)]
-            guard value >= 0 else { return nil }
-            buffer = buffer << 6 | Int(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((buffer >> bits) & 0xFF))
-            }
-        }
-        return out
     }
 }
