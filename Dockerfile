@@ -23,8 +23,11 @@ RUN echo /usr/lib/swift/linux > /etc/ld.so.conf.d/swift.conf && ldconfig \
  && chmod 0755 /opt/mcp-host/plugins && chmod 0555 /opt/mcp-host/plugins/*.so \
  && useradd --system --no-create-home mcphost
 USER mcphost
-ENV MCPHOST_PLUGINS_DIRECTORY=/opt/mcp-host/plugins \
+# The same image runs standalone and as a Lambda container image: with no arguments mcp-host runs
+# the Lambda Runtime API loop when AWS_LAMBDA_RUNTIME_API is set, and `serve` otherwise.
+# (Standalone, auth.mode none binds loopback only; give the container a config with auth to publish 8080.)
+ENV MCPHOST_CONFIG=/opt/mcp-host/config/mcp-host.yaml \
+    MCPHOST_PLUGINS_DIRECTORY=/opt/mcp-host/plugins \
     MCPHOST_PLUGINS_CACHE_DIRECTORY=/tmp/mcp-host/plugins
 EXPOSE 8080
 ENTRYPOINT ["/opt/mcp-host/bin/mcp-host"]
-CMD ["serve", "--config", "/opt/mcp-host/config/mcp-host.yaml"]

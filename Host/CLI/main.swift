@@ -62,7 +62,7 @@ struct MCPHostCommand: ParsableCommand {
 
 /// Options shared by the commands that run the host.
 struct HostOptions: ParsableArguments {
-    @Option(help: "Configuration file (YAML). Without it, built-in defaults and MCPHOST_* variables apply.")
+    @Option(help: "Configuration file (YAML); default $MCPHOST_CONFIG. Without one, built-in defaults and MCPHOST_* variables apply.")
     var config: String?
 
     @Option(help: "Plugin directory (every *.so in it). Default: the bundled plugins next to the executable.")
@@ -74,7 +74,7 @@ struct HostOptions: ParsableArguments {
         var env = environment()
         if let plugins { env["MCPHOST_PLUGINS_DIRECTORY"] = plugins }
         env.merge(overrides) { $1 }
-        return try ConfigLoader.load(path: config, environment: env)
+        return try ConfigLoader.load(path: config ?? env["MCPHOST_CONFIG"], environment: env)
     }
 }
 
@@ -184,11 +184,12 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a configuration (file + MCPHOST_* variables) without serving.")
 
-        @Option(help: "Configuration file (YAML).") var config: String?
+        @Option(help: "Configuration file (YAML); default $MCPHOST_CONFIG.") var config: String?
 
         func run() throws {
             do {
-                let loaded = try ConfigLoader.load(path: config, environment: environment())
+                let env = environment()
+                let loaded = try ConfigLoader.load(path: config ?? env["MCPHOST_CONFIG"], environment: env)
                 print(
                     "\(loaded.source): OK — \(loaded.server.host):\(loaded.server.port)\(loaded.server.path), "
                         + "\(loaded.tenants.count) tenant(s), plugins from \(loaded.plugins.directory ?? "the bundled directory")")
