@@ -25,14 +25,14 @@ enum BuildProducts {
     static func library(_ name: String) throws -> String {
         let path = "\(directory)/lib\(name).so"
         guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkipUnlessBuilt(path: path)
+            throw MissingBuildProduct(path: path)
         }
         return path
     }
 }
 
 /// A missing plugin build is a setup error, reported as a failure (never skipped).
-struct XCTSkipUnlessBuilt: Error, CustomStringConvertible {
+struct MissingBuildProduct: Error, CustomStringConvertible {
     var path: String
     var description: String { "\(path) does not exist: run `swift build` before `swift test` (scripts/test does)" }
 }
@@ -89,7 +89,7 @@ func compileFixture(_ name: String, defines: [String] = [], into directory: Temp
         + defines.map { "-D" + $0 } + ["-o", scratch, source]
     try process.run()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw XCTSkipUnlessBuilt(path: "cc failed for \(source)") }
+    guard process.terminationStatus == 0 else { throw MissingBuildProduct(path: "cc failed for \(source)") }
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     try directory.copy(scratch, as: URL(fileURLWithPath: target).lastPathComponent)
     return target

@@ -39,6 +39,27 @@ ALL_PLUGINS = tuple(PLUGIN_FILES)
 START_TIMEOUT = float(os.environ.get("MCPHOST_E2E_START_TIMEOUT", "30"))
 
 
+
+def read_logs(path: Path) -> str:
+    """The host's stderr so far ("" before it wrote any)."""
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def json_log_records(text: str) -> list[dict[str, Any]]:
+    """The JSON log lines of `text` as objects (other lines skipped)."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
 def _require_build() -> None:
     missing = [str(p) for p in [HOST_BIN, *(BUILD_DIR / f for f in PLUGIN_FILES.values())] if not p.exists()]
     if missing:
@@ -195,21 +216,10 @@ class Host:
 
     # -- logs -----------------------------------------------------------------------------------
     def logs(self) -> str:
-        try:
-            return self.stderr_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return read_logs(self.stderr_path)
 
     def log_records(self) -> list[dict[str, Any]]:
-        out = []
-        for line in self.logs().splitlines():
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-        return out
+        return json_log_records(self.logs())
 
     def stdout(self) -> str:
         try:

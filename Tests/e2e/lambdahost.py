@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # Tests/: the lambda_double package
 
-from conftest import ALL_PLUGINS, HOST_BIN, _require_build, make_plugin_dir, to_yaml  # noqa: E402
+from conftest import ALL_PLUGINS, HOST_BIN, _require_build, json_log_records, make_plugin_dir, read_logs, to_yaml  # noqa: E402
 from lambda_double import RuntimeAPIDouble  # noqa: E402
 
 
@@ -83,17 +83,7 @@ class LambdaHost:
         return self.proc.returncode
 
     def logs(self) -> str:
-        try:
-            return self.stderr_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return read_logs(self.stderr_path)
 
     def log_records(self) -> list[dict[str, Any]]:
-        out = []
-        for line in self.logs().splitlines():
-            if line.startswith("{"):
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-        return out
+        return json_log_records(self.logs())
