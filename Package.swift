@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "mcp-host", targets: ["MCPHostCLI"]),
         .library(name: "MCPPluginEcho", type: .dynamic, targets: ["EchoPlugin"]),
         .library(name: "MCPPluginCEcho", type: .dynamic, targets: ["CEchoPlugin"]),
+        .library(name: "MCPPluginPrometheus", type: .dynamic, targets: ["PrometheusPlugin"]),
         .library(name: "MCPTestPluginFaults", type: .dynamic, targets: ["FaultsPlugin"]),
     ],
     dependencies: [
@@ -65,7 +66,11 @@ let package = Package(
         // Origin/CORS, body limit, authentication → tenant; before any JSON-RPC parsing.
         .target(
             name: "MCPGate",
-            dependencies: ["MCPHostCore", "MCPTenancy", "MCPProtocol", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MCPHostCore", "MCPTenancy", "MCPProtocol", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Host/Gate", swiftSettings: hostSettings),
         // HTTP (SwiftNIO) and stdio fronts: bytes in, HostRequest/HostResponse out. No MCP knowledge.
         .target(
@@ -115,6 +120,9 @@ let package = Package(
             name: "EchoPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
             path: "Plugins/Echo", exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
+            name: "PrometheusPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/Prometheus", exclude: ["README.md"], swiftSettings: hostSettings),
+        .target(
             name: "CEchoPlugin", dependencies: [.product(name: "CMCPPlugin", package: "SDK")],
             path: "Plugins/CEcho"),
         // Fault-injection plugin for tests (plain C: it must be able to return garbage).
@@ -130,6 +138,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // SigV4Tests: the SDK's signer (links into the test bundle only, never into mcp-host).
+                .product(name: "MCPPluginSDK", package: "SDK"),
             ],
             path: "Tests/MCPHostTests"),
     ]
