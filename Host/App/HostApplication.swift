@@ -54,7 +54,9 @@ public final class HostApplication: Sendable {
         plugins.rescan()
         tenants = TenantRegistry(
             tenants: config.tenants.map { TenantSettings(id: $0.id, plugins: $0.plugins, egress: $0.egress) },
-            directory: plugins, logger: logger)
+            directory: plugins, logger: logger,
+            limits: TenantRegistry.Limits(
+                maxTenants: config.tenancy.maxTenants, idleTimeout: .seconds(config.tenancy.idleTimeoutS)))
         sessions = InMemorySessionStore(
             maxSessions: config.server.maxSessions, idleTimeout: .seconds(config.server.sessionIdleTimeoutS))
         var settings = ServerSettings()
@@ -65,12 +67,30 @@ public final class HostApplication: Sendable {
         settings.sessionIdleTimeout = .seconds(config.server.sessionIdleTimeoutS)
         server = MCPServer(settings: settings, eventLoopGroup: group, logger: logger)
         transport = StreamableHTTPTransport(server: server, sessions: sessions, logger: logger)
-        guard let tenant = tenants.server(for: config.tenants[0].id) else {
-            throw ConfigError(file: config.source, key: "tenants", problem: "no tenant configured")
+        let resolver: TenantResolver
+        switch config.auth.mode {
+        case "api_key":
+            resolver = try APIKeyResolver(
+                header: config.auth.header,
+                keys: config.tenants.flatMap { tenant in tenant.apiKeySHA256.map { (sha256: $0, tenantID: tenant.id) } },
+                registry: tenants, logger: logger)
+        case "pass_through":
+            resolver = PassThroughResolver(registry: tenants, template: config.tenants[0].id, logger: logger)
+        default:
+            // auth: none (loopback only, checked by the configuration): every request is the first tenant.
+            guard let tenant = tenants.server(for: config.tenants[0].id) else {
+                throw ConfigError(file: config.source, key: "tenants", problem: "no tenant configured")
+            }
+            resolver = SingleTenantResolver(tenant: tenant)
         }
+        let rateLimiter = config.tenancy.rateLimitPerS > 0
+            ? TenantRateLimiter(ratePerSecond: config.tenancy.rateLimitPerS, burst: config.tenancy.rateLimitBurst) : nil
         gate = Gate(
-            settings: Gate.Settings(origins: OriginPolicy(allowed: config.server.allowedOrigins), maxBodyBytes: config.server.maxBodyBytes),
-            resolver: SingleTenantResolver(tenant: tenant), transport: transport, logger: logger)
+            settings: Gate.Settings(
+                origins: OriginPolicy(allowed: config.server.allowedOrigins), maxBodyBytes: config.server.maxBodyBytes,
+                rateLimiter: rateLimiter, credentialHeaders: config.auth.mode == "api_key"
+                    ? [config.auth.header] : config.auth.mode == "pass_through" ? tenants.passThroughHeaders : []),
+            resolver: resolver, transport: transport, logger: logger)
         router = HostRouter(mcpPath: config.server.path, gate: gate, health: HealthHandler(plugins: plugins, sessions: sessions))
     }
 
@@ -83,7 +103,7 @@ public final class HostApplication: Sendable {
     public func maintenance() async {
         let reload = config.plugins.reloadIntervalMs
         // Sweep expired sessions at least every 30 s, or every idle timeout if that is shorter.
-        let sweep = min(Duration.seconds(30), server.settings.sessionIdleTimeout)
+        let sweep = min(Duration.seconds(30), server.settings.sessionIdleTimeout, tenants.limits.idleTimeout)
         let interval: Duration = reload > 0 ? min(.milliseconds(reload), sweep) : sweep
         var lastExpiry = ContinuousClock.now
         while !Task.isCancelled {
@@ -93,6 +113,7 @@ public final class HostApplication: Sendable {
                 lastExpiry = .now
                 let expired = sessions.expire(idleTimeout: server.settings.sessionIdleTimeout)
                 if expired > 0 { logger.info("sessions expired", metadata: ["count": "\(expired)"]) }
+                tenants.expireIdle()
             }
         }
     }

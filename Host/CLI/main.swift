@@ -55,7 +55,7 @@ struct MCPHostCommand: ParsableCommand {
         commandName: "mcp-host",
         abstract: "Serves Model Context Protocol tools from plugin shared libraries.",
         version: HostApplication.version,
-        subcommands: [Serve.self, Stdio.self, LambdaCommand.self, Plugins.self, ConfigCommand.self],
+        subcommands: [Serve.self, Stdio.self, LambdaCommand.self, Plugins.self, ConfigCommand.self, KeysCommand.self],
         // Inside Lambda (a container image has no arguments to say so) the default is the runtime loop.
         defaultSubcommand: getenv("AWS_LAMBDA_RUNTIME_API") != nil ? LambdaCommand.self : Serve.self)
 }

@@ -86,6 +86,21 @@ public enum ConfigLoader {
             target = Int(number)
         }
 
+        func double(_ key: String, _ target: inout Double, min: Double, max: Double) throws(ConfigError) {
+            guard let value = object[key] else { return }
+            let number: Double?
+            switch value {
+            case .int(let int): number = Double(int)
+            case .double(let double): number = double
+            case .string(let text): number = Double(text)
+            default: number = nil
+            }
+            guard let number, number.isFinite, number >= min, number <= max else {
+                throw ConfigError(file: file, key: prefix + key, problem: "expected a number in \(min)...\(max), got \(value)")
+            }
+            target = number
+        }
+
         func string(_ key: String, _ target: inout String) throws(ConfigError) {
             guard let value = object[key] else { return }
             guard let text = value.stringValue else {
@@ -131,7 +146,7 @@ public enum ConfigLoader {
             throw ConfigError(file: file, key: "(root)", problem: "expected a mapping at the top level")
         }
         let top = Reader(file: file, prefix: "", object: root)
-        try top.keys(allowed: ["server", "plugins", "logging", "auth", "tenants"])
+        try top.keys(allowed: ["server", "plugins", "logging", "auth", "tenancy", "tenants"])
         if let server = try top.section("server") {
             try server.keys(allowed: [
                 "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
@@ -161,8 +176,16 @@ public enum ConfigLoader {
             try logging.string("level", &config.logging.level)
         }
         if let auth = try top.section("auth") {
-            try auth.keys(allowed: ["mode"])
+            try auth.keys(allowed: ["mode", "header"])
             try auth.string("mode", &config.auth.mode)
+            try auth.string("header", &config.auth.header)
+        }
+        if let tenancy = try top.section("tenancy") {
+            try tenancy.keys(allowed: ["max_tenants", "idle_timeout_s", "rate_limit_per_s", "rate_limit_burst"])
+            try tenancy.int("max_tenants", &config.tenancy.maxTenants, min: 1, max: 10_000_000)
+            try tenancy.int("idle_timeout_s", &config.tenancy.idleTimeoutS, min: 1)
+            try tenancy.double("rate_limit_per_s", &config.tenancy.rateLimitPerS, min: 0, max: 1_000_000)
+            try tenancy.int("rate_limit_burst", &config.tenancy.rateLimitBurst, min: 0, max: 10_000_000)
         }
         if let tenants = root["tenants"], !tenants.isNull {
             guard let list = tenants.arrayValue else {
@@ -172,10 +195,10 @@ public enum ConfigLoader {
             for (index, element) in list.enumerated() {
                 let key = "tenants[\(index)]"
                 guard let object = element.objectValue else {
-                    throw ConfigError(file: file, key: key, problem: "expected a mapping with id, plugins, egress")
+                    throw ConfigError(file: file, key: key, problem: "expected a mapping with id, plugins, egress, api_key_sha256")
                 }
                 let reader = Reader(file: file, prefix: key + ".", object: object)
-                try reader.keys(allowed: ["id", "plugins", "egress"])
+                try reader.keys(allowed: ["id", "plugins", "egress", "api_key_sha256"])
                 var id = ""
                 try reader.string("id", &id)
                 var plugins: [String: JSONValue]?
@@ -193,7 +216,9 @@ public enum ConfigLoader {
                     try reader.strings("egress", &list)
                     egress = list
                 }
-                config.tenants.append(HostConfig.Tenant(id: id, plugins: plugins, egress: egress))
+                var keys: [String] = []
+                try reader.strings("api_key_sha256", &keys)
+                config.tenants.append(HostConfig.Tenant(id: id, plugins: plugins, egress: egress, apiKeySHA256: keys))
             }
         }
     }
@@ -211,7 +236,8 @@ public enum ConfigLoader {
             ],
             "plugins": ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"],
             "logging": ["level"],
-            "auth": ["mode"],
+            "auth": ["mode", "header"],
+            "tenancy": ["max_tenants", "idle_timeout_s", "rate_limit_per_s", "rate_limit_burst"],
         ]
         let lists: Set<String> = ["allowed_origins", "allow_sha256"]
         for (name, raw) in environment where name.hasPrefix("MCPHOST_") {
@@ -228,6 +254,8 @@ public enum ConfigLoader {
                 value = .array(raw.split(separator: ",").map { .string(String($0).trimmingSpaces) })
             } else if let int = Int64(raw) {
                 value = .int(int)
+            } else if key == "rate_limit_per_s", let double = Double(raw) {
+                value = .double(double)
             } else {
                 value = .string(raw)
             }
@@ -251,8 +279,12 @@ public enum ConfigLoader {
                 file: file, key: "logging.level",
                 problem: "expected one of trace, debug, info, notice, warning, error, critical; got \(config.logging.level)")
         }
-        guard config.auth.mode == "none" else {
-            throw ConfigError(file: file, key: "auth.mode", problem: "expected \"none\"; got \(config.auth.mode)")
+        guard ["none", "api_key", "pass_through"].contains(config.auth.mode) else {
+            throw ConfigError(
+                file: file, key: "auth.mode", problem: "expected \"none\", \"api_key\" or \"pass_through\"; got \(config.auth.mode)")
+        }
+        guard isHeaderName(config.auth.header) else {
+            throw ConfigError(file: file, key: "auth.header", problem: "expected an HTTP header name (letters, digits, -), got \(config.auth.header)")
         }
         if config.auth.mode == "none" && !isLoopback(config.server.host) {
             throw ConfigError(
@@ -272,10 +304,37 @@ public enum ConfigLoader {
             }
         }
         for (index, hash) in config.plugins.allowSHA256.enumerated() {
-            guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }) else {
+            guard isSHA256Hex(hash) else {
                 throw ConfigError(file: file, key: "plugins.allow_sha256[\(index)]", problem: "expected 64 hex digits")
             }
         }
+        var keyOwners: [String: String] = [:]
+        for (index, tenant) in config.tenants.enumerated() {
+            for (keyIndex, hash) in tenant.apiKeySHA256.enumerated() {
+                let key = "tenants[\(index)].api_key_sha256[\(keyIndex)]"
+                guard isSHA256Hex(hash) else {
+                    throw ConfigError(file: file, key: key, problem: "expected 64 hex digits (the output of `mcp-host keys hash`)")
+                }
+                if let owner = keyOwners.updateValue(tenant.id, forKey: hash.lowercased()) {
+                    throw ConfigError(file: file, key: key, problem: "this key hash is already listed for tenant \(owner)")
+                }
+            }
+            if config.auth.mode == "api_key" && tenant.apiKeySHA256.isEmpty {
+                throw ConfigError(
+                    file: file, key: "tenants[\(index)].api_key_sha256",
+                    problem: "expected at least one key hash: auth.mode is api_key and tenant \(tenant.id) would be unreachable")
+            }
+        }
+    }
+
+    static func isSHA256Hex(_ text: String) -> Bool {
+        text.utf8.count == 64
+            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
+    }
+
+    static func isHeaderName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x2D || $0 == 0x5F }
     }
 
     public static func isLoopback(_ host: String) -> Bool {

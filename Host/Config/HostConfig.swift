@@ -36,17 +36,43 @@ public struct HostConfig: Sendable {
         public var id: String
         public var plugins: [String: JSONValue]?
         public var egress: [String]?
+        /// SHA-256 digests (hex) of this tenant's API keys (`auth.mode: api_key`).
+        public var apiKeySHA256: [String] = []
+
+        public init(id: String, plugins: [String: JSONValue]? = nil, egress: [String]? = nil, apiKeySHA256: [String] = []) {
+            self.id = id
+            self.plugins = plugins
+            self.egress = egress
+            self.apiKeySHA256 = apiKeySHA256
+        }
     }
 
     public struct Auth: Sendable {
-        /// "none" (loopback only).
+        /// "none" (loopback only, every request is the first tenant), "api_key" (registered keys) or
+        /// "pass_through" (a plugin's credential header is the upstream key; the tenant is a hash of
+        /// it and gets the first tenant's settings with that key).
         public var mode = "none"
+        /// The request header carrying the API key (`api_key` mode).
+        public var header = "x-api-key"
+    }
+
+    /// Per-tenant servers and limits.
+    public struct Tenancy: Sendable {
+        /// Most tenant servers kept built at once; the least recently used is evicted beyond it.
+        public var maxTenants = 1000
+        /// A tenant server unused this long is evicted (its plugin instances destroyed).
+        public var idleTimeoutS = 900
+        /// Requests per second each tenant may make on average; 0 disables rate limiting.
+        public var rateLimitPerS: Double = 0
+        /// Requests a tenant may make in a burst (token-bucket capacity); 0: max(1, rate_limit_per_s).
+        public var rateLimitBurst = 0
     }
 
     public var server = Server()
     public var plugins = Plugins()
     public var logging = Logging()
     public var auth = Auth()
+    public var tenancy = Tenancy()
     public var tenants: [Tenant] = [Tenant(id: "local", plugins: nil, egress: nil)]
     /// The file it came from, for messages.
     public var source = "(defaults)"

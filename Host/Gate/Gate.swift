@@ -3,6 +3,15 @@ import MCPHostCore
 import MCPProtocol
 import MCPTenancy
 
+extension Substring {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var slice = self
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+
 /// Decides who a request is for before any JSON-RPC is parsed.
 public protocol TenantResolver: Sendable {
     /// The tenant of `request`, or the response refusing it (401, 403...).
@@ -59,9 +68,17 @@ public final class Gate: HostRequestHandler {
     public struct Settings: Sendable {
         public var origins: OriginPolicy
         public var maxBodyBytes: Int
-        public init(origins: OriginPolicy, maxBodyBytes: Int) {
+        /// Per-tenant request rate limit; nil: none.
+        public var rateLimiter: TenantRateLimiter?
+        /// Request headers browsers may send besides the MCP ones (a custom API key header).
+        public var credentialHeaders: [String]
+        public init(
+            origins: OriginPolicy, maxBodyBytes: Int, rateLimiter: TenantRateLimiter? = nil, credentialHeaders: [String] = []
+        ) {
             self.origins = origins
             self.maxBodyBytes = maxBodyBytes
+            self.rateLimiter = rateLimiter
+            self.credentialHeaders = credentialHeaders
         }
     }
 
@@ -69,12 +86,16 @@ public final class Gate: HostRequestHandler {
     let resolver: TenantResolver
     let transport: StreamableHTTPTransport
     let logger: Logger
+    let allowHeaders: String
 
     public init(settings: Settings, resolver: TenantResolver, transport: StreamableHTTPTransport, logger: Logger) {
         self.settings = settings
         self.resolver = resolver
         self.transport = transport
         self.logger = logger
+        let known = Set(Self.corsAllowHeaders.split(separator: ",").map { $0.trimmingCharacters(in: " ") })
+        let extra = settings.credentialHeaders.map { $0.lowercased() }.filter { !known.contains($0) }
+        allowHeaders = ([Self.corsAllowHeaders] + extra).joined(separator: ", ")
     }
 
     static let corsAllowHeaders =
@@ -94,7 +115,7 @@ public final class Gate: HostRequestHandler {
         if request.method == "OPTIONS" {
             var headers = cors
             headers.add("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
-            headers.add("access-control-allow-headers", Self.corsAllowHeaders)
+            headers.add("access-control-allow-headers", allowHeaders)
             headers.add("access-control-max-age", "600")
             return HostResponse(status: 204, headers: headers)
         }
@@ -105,6 +126,14 @@ public final class Gate: HostRequestHandler {
         switch resolver.resolve(request) {
         case .success(let resolved): tenant = resolved
         case .failure(let rejection): return withHeaders(rejection.response, cors)
+        }
+        if let limiter = settings.rateLimiter, let wait = limiter.acquire(tenant.tenantID) {
+            logger.warning(
+                "rate limited",
+                metadata: ["request_id": "\(request.requestID)", "tenant": "\(tenant.tenantID)", "retry_after_s": "\(wait)"])
+            return withHeaders(
+                HostResponse.error(429, "Too Many Requests: this tenant's rate limit is exceeded; retry after \(wait) s",
+                    headers: ["retry-after": "\(wait)"]), cors)
         }
         return withHeaders(await transport.handle(request, tenant: tenant), cors)
     }
