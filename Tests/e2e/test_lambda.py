@@ -339,3 +339,28 @@ def test_bad_configuration_is_an_init_error_naming_the_key(workroot: Path) -> No
         assert not any(i.delivered_at for i in h.double.invocations.values())
     finally:
         h.stop()
+
+
+def test_api_keys_are_checked_behind_lambda_too(tmp_path: Path) -> None:
+    """The gate is shared: a Function URL request without the tenant's key is refused with 401."""
+    import hashlib
+
+    key = "lambda-test-key-0123456789"
+    config = {"auth": {"mode": "api_key", "header": "x-api-key"},
+              "tenants": [{"id": "alpha", "api_key_sha256": [hashlib.sha256(key.encode()).hexdigest()]}]}
+    try:
+        host = LambdaHost(tmp_path, config=config)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        with httpx.Client(timeout=20) as client:
+            missing, _ = stateless_call(client, host.mcp_url, "tools/list")
+            wrong, _ = stateless_call(client, host.mcp_url, "tools/list", headers={"x-api-key": "not-the-key"})
+            good, _ = stateless_call(client, host.mcp_url, "tools/list", headers={"x-api-key": key})
+        assert missing.status_code == 401 and "error" in missing.json(), (missing.status_code, missing.text)
+        assert wrong.status_code == 401, (wrong.status_code, wrong.text)
+        assert good.status_code == 200, (good.status_code, good.text)
+        assert any(t["name"] == "echo.echo" for t in good.json()["result"]["tools"])
+        assert key not in host.logs()
+    finally:
+        host.stop()
