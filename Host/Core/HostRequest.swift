@@ -74,13 +74,10 @@ public struct HostRequest: Sendable {
     public var requestID: String
     /// The latest moment the caller waits for an answer (a Lambda invocation's deadline, say).
     public var deadline: ContinuousClock.Instant?
-    /// Whether the peer is on the loopback interface (used for `auth: none` safety checks).
-    public var isLoopbackPeer: Bool
 
     public init(
         method: String, path: String, query: String? = nil, headers: HostHeaders = HostHeaders(),
-        body: [UInt8] = [], requestID: String = RequestID.next(), deadline: ContinuousClock.Instant? = nil,
-        isLoopbackPeer: Bool = true
+        body: [UInt8] = [], requestID: String = RequestID.next(), deadline: ContinuousClock.Instant? = nil
     ) {
         self.method = method
         self.path = path
@@ -89,7 +86,6 @@ public struct HostRequest: Sendable {
         self.body = body
         self.requestID = requestID
         self.deadline = deadline
-        self.isLoopbackPeer = isLoopbackPeer
     }
 }
 

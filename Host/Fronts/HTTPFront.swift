@@ -74,7 +74,6 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let maxBodyBytes: Int
     private let logger: Logger
     private var state = State.idle
-    private var isLoopbackPeer = true
     /// Called when the connection closes during a streamed response.
     private var onClose: (() -> Void)?
 
@@ -82,17 +81,6 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        if let address = context.channel.remoteAddress {
-            switch address {
-            case .v4(let v4): isLoopbackPeer = address.ipAddress?.hasPrefix("127.") ?? false || v4.host == "localhost"
-            case .v6: isLoopbackPeer = address.ipAddress == "::1"
-            case .unixDomainSocket: isLoopbackPeer = true
-            }
-        }
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -139,7 +127,7 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         for (name, value) in head.headers { headers.add(name, value) }
         let request = HostRequest(
             method: head.method.rawValue, path: path, query: query, headers: headers,
-            body: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [], isLoopbackPeer: isLoopbackPeer)
+            body: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [])
         let handler = self.handler
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop

@@ -11,7 +11,6 @@ public final class Session: Sendable {
     public let catalog: ToolCatalog
 
     private struct State {
-        var initialized = false
         var logLevel: LogLevel?
         var lastActive: ContinuousClock.Instant
         var streams: [Int: EventStream] = [:]
@@ -50,8 +49,6 @@ public final class Session: Sendable {
         set { state.withLockedValue { $0.logLevel = newValue } }
     }
 
-    var isInitialized: Bool { state.withLockedValue { $0.initialized } }
-    func markInitialized() { state.withLockedValue { $0.initialized = true } }
 
     func touch() { state.withLockedValue { $0.lastActive = .now } }
     var lastActive: ContinuousClock.Instant { state.withLockedValue { $0.lastActive } }

@@ -44,7 +44,7 @@ public final class StdioConnection: Sendable {
         case .response: return
         case .notification(let method, let params):
             switch method {
-            case "notifications/initialized": state.withLockedValue { $0.session }?.markInitialized()
+            case "notifications/initialized": break  // accepted; requests are served from initialize on
             case "notifications/cancelled":
                 if let id = params["requestId"] { state.withLockedValue { $0.inFlight[id] }?.cancel() }
             default: break

@@ -271,7 +271,7 @@ public final class StreamableHTTPTransport: Sendable {
 
     private func notification(method: String, params: JSONObject, session: Session) {
         switch method {
-        case "notifications/initialized": session.markInitialized()
+        case "notifications/initialized": break  // accepted; requests are served from initialize on
         case "notifications/cancelled":
             if let requestID = params["requestId"] { session.cancel(request: requestID) }
         default: break  // progress, roots/list_changed...: nothing to do

@@ -33,7 +33,6 @@ public final class TenantServer: TenantHandle {
         var generation: Int
         var catalog: ToolCatalog
         var instancesBySHA: [String: PluginInstance]
-        var errors: [String: String]
     }
     private let built = NIOLockedValueBox<Built?>(nil)
     private let buildLock = NIOLock()
@@ -64,7 +63,6 @@ public final class TenantServer: TenantHandle {
             if let current = built.withLockedValue({ $0 }), current.generation == snapshot.generation { return current.catalog }
             let previous = built.withLockedValue { $0?.instancesBySHA } ?? [:]
             var instances: [String: PluginInstance] = [:]
-            var errors: [String: String] = [:]
             for image in snapshot.images {
                 let configuration: JSONValue
                 if let plugins = settings.plugins {
@@ -87,7 +85,6 @@ public final class TenantServer: TenantHandle {
                                 ? "\(violation.instancePath): fails \"\(violation.keyword)\" (value withheld: it is a credential)"
                                 : violation.description
                         }.joined(separator: "; ")
-                    errors[image.name] = message
                     if settings.plugins == nil {
                         // Enabled only implicitly (no plugin settings for this tenant): a plugin that needs
                         // settings, like prometheus without a url, is simply not served. Not an error.
@@ -104,21 +101,17 @@ public final class TenantServer: TenantHandle {
                     instances[image.sha256] = try PluginInstance(image: image, configuration: configuration, token: token)
                     created.withLockedValue { $0 += 1 }
                 } catch {
-                    errors[image.name] = "\(error)"
                     logger.error("plugin instance not created", metadata: ["plugin": "\(image.name)", "error": "\(error)"])
                 }
             }
             let ordered = snapshot.images.compactMap { instances[$0.sha256] }
             let catalog = ToolCatalog(instances: ordered)
             built.withLockedValue {
-                $0 = Built(generation: snapshot.generation, catalog: catalog, instancesBySHA: instances, errors: errors)
+                $0 = Built(generation: snapshot.generation, catalog: catalog, instancesBySHA: instances)
             }
             return catalog
         }
     }
-
-    /// Plugins this tenant enables whose instance could not be created, with the reason.
-    public var instanceErrors: [String: String] { built.withLockedValue { $0?.errors ?? [:] } }
 }
 
 /// Tenants by id. A tenant's server is built from its settings on first use and cached: at most

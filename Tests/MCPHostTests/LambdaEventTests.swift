@@ -36,7 +36,6 @@ final class LambdaEventTests: XCTestCase {
         XCTAssertEqual(request.headers["cookie"], "c1=v1; c2=v2")
         XCTAssertEqual(request.headers["x-multi"], "v1,v2")
         XCTAssertTrue(request.headers.entries.contains { $0.name == "accept" }, "header names are lower-cased")
-        XCTAssertFalse(request.isLoopbackPeer)
     }
 
     func testHTTPAPIEventIsNotAFunctionURL() throws {

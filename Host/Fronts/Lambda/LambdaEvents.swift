@@ -90,7 +90,7 @@ public enum LambdaEventCodec {
         let body = try decodeBody(event, format: format)
         let request = HostRequest(
             method: method.uppercased(), path: path.isEmpty ? "/" : path, query: rawQuery.isEmpty ? nil : rawQuery,
-            headers: headers, body: body, requestID: requestID, deadline: deadline, isLoopbackPeer: false)
+            headers: headers, body: body, requestID: requestID, deadline: deadline)
         return LambdaHTTPEvent(format: format, request: request)
     }
 
@@ -126,7 +126,7 @@ public enum LambdaEventCodec {
         let body = try decodeBody(event, format: format)
         let request = HostRequest(
             method: method.uppercased(), path: path.isEmpty ? "/" : path, query: query.isEmpty ? nil : query.joined(separator: "&"),
-            headers: headers, body: body, requestID: requestID, deadline: deadline, isLoopbackPeer: false)
+            headers: headers, body: body, requestID: requestID, deadline: deadline)
         return LambdaHTTPEvent(format: format, request: request)
     }
 
