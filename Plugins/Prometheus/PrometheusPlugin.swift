@@ -258,7 +258,7 @@ struct PrometheusPlugin: MCPPlugin {
         var limit: Int?
     }
 
-    /// A time or duration argument: a JSON number or a string.
+    /// A time or duration argument: a AnyJSON number or a string.
     struct TimeValue: Decodable {
         var text: String
         init(from decoder: any Decoder) throws {
@@ -273,7 +273,7 @@ struct PrometheusPlugin: MCPPlugin {
 
     struct QueryResult: Encodable {
         var resultType: String
-        var result: JSON
+        var result: AnyJSON
         var warnings: [String]?
     }
     struct MetricsResult: Encodable {
@@ -285,7 +285,7 @@ struct PrometheusPlugin: MCPPlugin {
         var endpoint: String
         var workspace_id: String?
         var region: String?
-        var build: JSON
+        var build: AnyJSON
     }
     struct LabelValuesResult: Encodable {
         var label: String
@@ -417,8 +417,8 @@ struct PrometheusPlugin: MCPPlugin {
             QueryResult(resultType: type, result: result, warnings: answer.warnings.isEmpty ? nil : answer.warnings), text: text)
     }
 
-    static func render(type: String, result: JSON) -> String {
-        func sample(_ pair: JSON?) -> String {
+    static func render(type: String, result: AnyJSON) -> String {
+        func sample(_ pair: AnyJSON?) -> String {
             guard let pair = pair?.array, pair.count == 2 else { return "?" }
             return "\(pair[1].string ?? "?") @\(pair[0].number.map(PromTime.format) ?? "?")"
         }
@@ -466,7 +466,7 @@ struct PrometheusPlugin: MCPPlugin {
     }
 
     private func serverInfo(context: ToolContext) async throws -> ToolResult {
-        var build = JSON.null
+        var build = AnyJSON.null
         var buildError: String?
         do {
             build = try await api("/api/v1/status/buildinfo", [], context: context).data
@@ -528,7 +528,7 @@ struct PrometheusPlugin: MCPPlugin {
     // MARK: - HTTP
 
     struct APIAnswer {
-        var data: JSON
+        var data: AnyJSON
         var warnings: [String]
     }
 
@@ -574,10 +574,10 @@ struct PrometheusPlugin: MCPPlugin {
             host.log(.warning, "\(what) request \(path) failed: \(error.message)")
             throw ToolError("\(what) is unreachable (\(Self.hostPart(of: base))): \(error.message)")
         }
-        let body = try? JSONDecoder().decode(JSON.self, from: response.body)
+        let body = try? JSONDecoder().decode(AnyJSON.self, from: response.body)
         if (200..<300).contains(response.status) {
             guard let body else {
-                throw ToolError("\(what) answered HTTP \(response.status) with a body that is not JSON: \(Self.excerpt(response.text))")
+                throw ToolError("\(what) answered HTTP \(response.status) with a body that is not AnyJSON: \(Self.excerpt(response.text))")
             }
             if !expectPrometheusEnvelope { return APIAnswer(data: body, warnings: []) }
             guard body["status"]?.string == "success", let data = body["data"] else {

@@ -86,11 +86,17 @@ enum JSONText {
     }
 }
 
-/// Any JSON value; used to check the schema literals when the manifest is built.
-enum AnyJSON: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([AnyJSON]), object([String: AnyJSON])
+/// Any JSON value, for plugins that pass an upstream answer through as structuredContent (and for
+/// the SDK's own checks of schema literals and argument trees). Integral numbers encode as integers.
+public enum AnyJSON: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([AnyJSON])
+    case object([String: AnyJSON])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -105,5 +111,47 @@ enum AnyJSON: Decodable {
         } else {
             self = .object(try container.decode([String: AnyJSON].self))
         }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    public subscript(key: String) -> AnyJSON? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var array: [AnyJSON]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var object: [String: AnyJSON]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
     }
 }
