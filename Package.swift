@@ -16,6 +16,10 @@ let package = Package(
         .library(name: "MCPPluginEcho", type: .dynamic, targets: ["EchoPlugin"]),
         .library(name: "MCPPluginCEcho", type: .dynamic, targets: ["CEchoPlugin"]),
         .library(name: "MCPPluginPrometheus", type: .dynamic, targets: ["PrometheusPlugin"]),
+        .library(name: "MCPPluginGrafana", type: .dynamic, targets: ["GrafanaPlugin"]),
+        .library(name: "MCPPluginTiFlux", type: .dynamic, targets: ["TiFluxPlugin"]),
+        .library(name: "MCPPluginClickHouse", type: .dynamic, targets: ["ClickHousePlugin"]),
+        .library(name: "MCPPluginS3Delta", type: .dynamic, targets: ["S3DeltaPlugin"]),
         .library(name: "MCPTestPluginFaults", type: .dynamic, targets: ["FaultsPlugin"]),
     ],
     dependencies: [
@@ -123,6 +127,27 @@ let package = Package(
             name: "PrometheusPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
             path: "Plugins/Prometheus", exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
+            name: "GrafanaPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/Grafana", exclude: ["README.md"], swiftSettings: hostSettings),
+        .target(
+            name: "TiFluxPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/TiFlux", exclude: ["README.md"], swiftSettings: hostSettings),
+        .target(
+            name: "ClickHousePlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/ClickHouse", exclude: ["README.md"], swiftSettings: hostSettings),
+        // S3/Delta: the file formats (CSV, Parquet + its Thrift footer, the Delta log) are a plain
+        // library over an ObjectStore protocol, so they are unit-tested without a host; the plugin
+        // adds the sources (local roots, S3 through the host's HTTP service) and the tools.
+        .systemLibrary(
+            name: "CSnappy", path: "Plugins/S3Delta/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .target(
+            name: "S3DeltaFormats", dependencies: ["CSnappy"], path: "Plugins/S3Delta/Formats",
+            swiftSettings: hostSettings),
+        .target(
+            name: "S3DeltaPlugin",
+            dependencies: ["S3DeltaFormats", .product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/S3Delta/Plugin", swiftSettings: hostSettings),
+        .target(
             name: "CEchoPlugin", dependencies: [.product(name: "CMCPPlugin", package: "SDK")],
             path: "Plugins/CEcho"),
         // Fault-injection plugin for tests (plain C: it must be able to return garbage).
@@ -142,5 +167,6 @@ let package = Package(
                 .product(name: "MCPPluginSDK", package: "SDK"),
             ],
             path: "Tests/MCPHostTests"),
+        .testTarget(name: "S3DeltaFormatsTests", dependencies: ["S3DeltaFormats"], path: "Tests/S3DeltaFormatsTests"),
     ]
 )

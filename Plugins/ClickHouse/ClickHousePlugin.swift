@@ -1,0 +1,1 @@
+// ClickHouse plugin: work in progress (see Plugins/ClickHouse/README.md).

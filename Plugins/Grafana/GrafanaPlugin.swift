@@ -1,0 +1,1 @@
+// Grafana plugin: work in progress (see Plugins/Grafana/README.md).

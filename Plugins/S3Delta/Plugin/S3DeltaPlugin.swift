@@ -1,0 +1,1 @@
+// S3/Delta plugin: work in progress.

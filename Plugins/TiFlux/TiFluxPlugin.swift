@@ -1,0 +1,1 @@
+// TiFlux plugin: work in progress (see Plugins/TiFlux/README.md).
