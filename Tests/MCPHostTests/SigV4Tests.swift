@@ -244,4 +244,27 @@ final class SigV4Tests: XCTestCase {
         let https = try suiteSigner.signature(method: "GET", url: "https://Example.AmazonAWS.com:443/", unixTime: suiteTime)
         XCTAssertEqual(https.signature, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
     }
+    // S3: the examples of AWS's "Signature Calculations for the Authorization Header: Transferring
+    // Payload in a Single Chunk" page (examplebucket, 2013-05-24). S3 keeps the key unnormalized and
+    // signs x-amz-content-sha256, which the signer adds.
+    func testS3DocumentationExamples() throws {
+        let signer = SigV4Signer(
+            credentials: AWSCredentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            region: "us-east-1", service: "s3")
+        let day: Int64 = 1_369_353_600  // 20130524T000000Z
+        let getObject = try signer.signature(
+            method: "GET", url: "https://examplebucket.s3.amazonaws.com/test.txt", headers: ["range": "bytes=0-9"], unixTime: day)
+        XCTAssertEqual(getObject.signedHeaders, "host;range;x-amz-content-sha256;x-amz-date")
+        XCTAssertEqual(getObject.signature, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        XCTAssertTrue(getObject.headersToAdd.contains { $0 == ("x-amz-content-sha256", emptyHash) })
+        let listObjects = try signer.signature(
+            method: "GET", url: "https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J", unixTime: day)
+        XCTAssertEqual(listObjects.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7")
+        let lifecycle = try signer.signature(
+            method: "GET", url: "https://examplebucket.s3.amazonaws.com/?lifecycle", unixTime: day)
+        XCTAssertEqual(lifecycle.signature, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543")
+        // A key is signed as it is: no '..' resolution, no collapsing of '//'.
+        let odd = try signer.signature(method: "GET", url: "https://examplebucket.s3.amazonaws.com/a/../b//c%20d", unixTime: day)
+        XCTAssertTrue(odd.canonicalRequest.hasPrefix("GET\n/a/../b//c%20d\n"), odd.canonicalRequest)
+    }
 }

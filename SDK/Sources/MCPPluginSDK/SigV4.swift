@@ -98,6 +98,12 @@ public struct SigV4Signer: Sendable {
             headers.add(name: "x-amz-date", value: amzDate)
             added.append(("x-amz-date", amzDate))
         }
+        let payloadHash = SHA256Digest.hex(SHA256Digest.hash(body))
+        // S3 wants the payload hash as a header too (and refuses requests without it).
+        if isS3, headers["x-amz-content-sha256"] == nil {
+            headers.add(name: "x-amz-content-sha256", value: payloadHash)
+            added.append(("x-amz-content-sha256", payloadHash))
+        }
         if let token = credentials.sessionToken, headers["x-amz-security-token"] == nil {
             headers.add(name: "x-amz-security-token", value: token)
             added.append(("x-amz-security-token", token))
@@ -117,9 +123,8 @@ public struct SigV4Signer: Sendable {
         for name in names { canonicalHeaders += name + ":" + byName[name]!.joined(separator: ",") + "\n" }
         let signedHeaders = names.joined(separator: ";")
 
-        let payloadHash = SHA256Digest.hex(SHA256Digest.hash(body))
         let canonicalRequest = [
-            method.uppercased(), Self.canonicalURI(parts.path), Self.canonicalQuery(parts.query), canonicalHeaders,
+            method.uppercased(), isS3 ? Self.s3CanonicalURI(parts.path) : Self.canonicalURI(parts.path), Self.canonicalQuery(parts.query), canonicalHeaders,
             signedHeaders, payloadHash,
         ].joined(separator: "\n")
 
@@ -183,6 +188,18 @@ public struct SigV4Signer: Sendable {
             }
         }
         return out  // trailing blanks stay pending and are dropped
+    }
+
+    /// S3 signs a request differently from every other service: the path is an object key, so it is
+    /// neither normalized (`.`, `..` and `//` are part of the key) nor encoded twice, and the
+    /// payload hash travels in `x-amz-content-sha256`.
+    var isS3: Bool { service == "s3" }
+
+    /// S3's canonical URI: each segment percent-encoded once, nothing resolved.
+    static func s3CanonicalURI(_ rawPath: String) -> String {
+        if rawPath.isEmpty { return "/" }
+        return rawPath.split(separator: "/", omittingEmptySubsequences: false)
+            .map { uriEncode(percentDecode(String($0))) }.joined(separator: "/")
     }
 
     /// The path with `.`/`..` segments resolved and each segment percent-encoded once

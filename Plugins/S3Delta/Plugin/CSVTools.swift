@@ -1,0 +1,11 @@
+import MCPPluginSDK
+
+// Seed: the CSV tools land here (the plugin lists every family's specs).
+enum CSVTools: ToolFamily {
+    static let specs: [ToolSpec] = []
+    static func call(_ tool: String, arguments: ToolArguments, locator: any ObjectLocator, context: ToolContext)
+        async throws -> ToolResult
+    {
+        throw ToolError.unknownTool(tool)
+    }
+}
