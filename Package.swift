@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // Lean JSON tree + codec + JSON Schema validation (hot path).
@@ -71,8 +72,9 @@ let package = Package(
         .target(
             name: "MCPGate",
             dependencies: [
-                "MCPHostCore", "MCPTenancy", "MCPProtocol", .product(name: "Logging", package: "swift-log"),
+                "MCPHostCore", "MCPJSON", "MCPTenancy", "MCPProtocol", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Host/Gate", swiftSettings: hostSettings),

@@ -68,6 +68,7 @@ public final class HostApplication: Sendable {
         server = MCPServer(settings: settings, eventLoopGroup: group, logger: logger)
         transport = StreamableHTTPTransport(server: server, sessions: sessions, logger: logger)
         let resolver: TenantResolver
+        var protectedResource: ProtectedResourceMetadata?
         switch config.auth.mode {
         case "api_key":
             resolver = try APIKeyResolver(
@@ -76,6 +77,11 @@ public final class HostApplication: Sendable {
                 registry: tenants, logger: logger)
         case "pass_through":
             resolver = PassThroughResolver(registry: tenants, template: config.tenants[0].id, logger: logger)
+        case "jwt":
+            let bearer = try Self.bearerSettings(config)
+            resolver = BearerResolver(
+                settings: bearer, keys: try Self.jwksSource(config, httpClient: httpClient), registry: tenants, logger: logger)
+            protectedResource = ProtectedResourceMetadata(settings: bearer)
         default:
             // auth: none (loopback only, checked by the configuration): every request is the first tenant.
             guard let tenant = tenants.server(for: config.tenants[0].id) else {
@@ -91,7 +97,9 @@ public final class HostApplication: Sendable {
                 rateLimiter: rateLimiter, credentialHeaders: config.auth.mode == "api_key"
                     ? [config.auth.header] : config.auth.mode == "pass_through" ? tenants.passThroughHeaders : []),
             resolver: resolver, transport: transport, logger: logger)
-        router = HostRouter(mcpPath: config.server.path, gate: gate, health: HealthHandler(plugins: plugins, sessions: sessions))
+        router = HostRouter(
+            mcpPath: config.server.path, gate: gate, health: HealthHandler(plugins: plugins, sessions: sessions),
+            protectedResource: protectedResource)
     }
 
     static func defaultCacheDirectory() -> String {
@@ -193,12 +201,15 @@ public final class HostRouter: HostRequestHandler {
     let mcpPath: String
     let gate: Gate
     let health: HealthHandler
+    /// RFC 9728 metadata, when bearer-token auth is on.
+    let protectedResource: ProtectedResourceMetadata?
     private let counter = NIOLockedValueBox(0)
 
-    init(mcpPath: String, gate: Gate, health: HealthHandler) {
+    init(mcpPath: String, gate: Gate, health: HealthHandler, protectedResource: ProtectedResourceMetadata?) {
         self.mcpPath = mcpPath
         self.gate = gate
         self.health = health
+        self.protectedResource = protectedResource
     }
 
     var inFlight: Int { counter.withLockedValue { $0 } }
@@ -212,6 +223,12 @@ public final class HostRouter: HostRequestHandler {
                 return HostResponse.error(405, "use GET", headers: ["allow": "GET, HEAD"])
             }
             return health.response()
+        }
+        if let protectedResource, protectedResource.handles(request.path) {
+            // Public metadata: any origin may read it (RFC 9728 clients run in browsers too).
+            var response = protectedResource.response(for: request, mcpPath: mcpPath)
+            if request.headers["origin"] != nil { response.headers.add("access-control-allow-origin", "*") }
+            return response
         }
         return HostResponse.error(404, "not found: \(request.path)")
     }

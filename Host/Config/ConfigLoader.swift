@@ -132,6 +132,15 @@ public enum ConfigLoader {
             target = out
         }
 
+        /// A string or a list of strings (`audience: my-api` and `audience: [a, b]` both work).
+        func stringOrStrings(_ key: String, _ target: inout [String]) throws(ConfigError) {
+            if let text = object[key]?.stringValue {
+                target = text.split(separator: " ").map(String.init)
+                return
+            }
+            try strings(key, &target)
+        }
+
         func section(_ key: String) throws(ConfigError) -> Reader? {
             guard let value = object[key], !value.isNull else { return nil }
             guard let section = value.objectValue else {
@@ -176,9 +185,25 @@ public enum ConfigLoader {
             try logging.string("level", &config.logging.level)
         }
         if let auth = try top.section("auth") {
-            try auth.keys(allowed: ["mode", "header"])
+            try auth.keys(allowed: ["mode", "header", "jwt"])
             try auth.string("mode", &config.auth.mode)
             try auth.string("header", &config.auth.header)
+            if let jwt = try auth.section("jwt") {
+                try jwt.keys(allowed: [
+                    "issuer", "audience", "jwks_file", "jwks_url", "jwks_cache_s", "required_scopes", "tenant_claim",
+                    "leeway_s", "resource", "authorization_servers",
+                ])
+                try jwt.string("issuer", &config.auth.jwt.issuer)
+                try jwt.stringOrStrings("audience", &config.auth.jwt.audience)
+                try jwt.optionalString("jwks_file", &config.auth.jwt.jwksFile)
+                try jwt.optionalString("jwks_url", &config.auth.jwt.jwksURL)
+                try jwt.int("jwks_cache_s", &config.auth.jwt.jwksCacheS, min: 1, max: 86_400 * 7)
+                try jwt.stringOrStrings("required_scopes", &config.auth.jwt.requiredScopes)
+                try jwt.string("tenant_claim", &config.auth.jwt.tenantClaim)
+                try jwt.int("leeway_s", &config.auth.jwt.leewayS, min: 0, max: 600)
+                try jwt.optionalString("resource", &config.auth.jwt.resource)
+                try jwt.strings("authorization_servers", &config.auth.jwt.authorizationServers)
+            }
         }
         if let tenancy = try top.section("tenancy") {
             try tenancy.keys(allowed: ["max_tenants", "idle_timeout_s", "rate_limit_per_s", "rate_limit_burst"])
@@ -195,10 +220,11 @@ public enum ConfigLoader {
             for (index, element) in list.enumerated() {
                 let key = "tenants[\(index)]"
                 guard let object = element.objectValue else {
-                    throw ConfigError(file: file, key: key, problem: "expected a mapping with id, plugins, egress, api_key_sha256")
+                    throw ConfigError(
+                        file: file, key: key, problem: "expected a mapping with id, plugins, egress, api_key_sha256, jwt_claim_values")
                 }
                 let reader = Reader(file: file, prefix: key + ".", object: object)
-                try reader.keys(allowed: ["id", "plugins", "egress", "api_key_sha256"])
+                try reader.keys(allowed: ["id", "plugins", "egress", "api_key_sha256", "jwt_claim_values"])
                 var id = ""
                 try reader.string("id", &id)
                 var plugins: [String: JSONValue]?
@@ -218,7 +244,14 @@ public enum ConfigLoader {
                 }
                 var keys: [String] = []
                 try reader.strings("api_key_sha256", &keys)
-                config.tenants.append(HostConfig.Tenant(id: id, plugins: plugins, egress: egress, apiKeySHA256: keys))
+                var claimValues: [String]?
+                if object["jwt_claim_values"] != nil {
+                    var list: [String] = []
+                    try reader.strings("jwt_claim_values", &list)
+                    claimValues = list
+                }
+                config.tenants.append(
+                    HostConfig.Tenant(id: id, plugins: plugins, egress: egress, apiKeySHA256: keys, jwtClaimValues: claimValues))
             }
         }
     }
@@ -279,10 +312,12 @@ public enum ConfigLoader {
                 file: file, key: "logging.level",
                 problem: "expected one of trace, debug, info, notice, warning, error, critical; got \(config.logging.level)")
         }
-        guard ["none", "api_key", "pass_through"].contains(config.auth.mode) else {
+        guard ["none", "api_key", "pass_through", "jwt"].contains(config.auth.mode) else {
             throw ConfigError(
-                file: file, key: "auth.mode", problem: "expected \"none\", \"api_key\" or \"pass_through\"; got \(config.auth.mode)")
+                file: file, key: "auth.mode",
+                problem: "expected \"none\", \"api_key\", \"pass_through\" or \"jwt\"; got \(config.auth.mode)")
         }
+        if config.auth.mode == "jwt" { try validateJWT(config) }
         guard isHeaderName(config.auth.header) else {
             throw ConfigError(file: file, key: "auth.header", problem: "expected an HTTP header name (letters, digits, -), got \(config.auth.header)")
         }
@@ -325,6 +360,45 @@ public enum ConfigLoader {
                     problem: "expected at least one key hash: auth.mode is api_key and tenant \(tenant.id) would be unreachable")
             }
         }
+    }
+
+    static func validateJWT(_ config: HostConfig) throws(ConfigError) {
+        let file = config.source, jwt = config.auth.jwt
+        guard isHTTPURL(jwt.issuer) else {
+            throw ConfigError(file: file, key: "auth.jwt.issuer", problem: "expected the issuer URL (the tokens' iss), got \"\(jwt.issuer)\"")
+        }
+        guard !jwt.audience.isEmpty else {
+            throw ConfigError(
+                file: file, key: "auth.jwt.audience",
+                problem: "expected the audience tokens must carry (aud, or client_id for Cognito access tokens)")
+        }
+        switch (jwt.jwksFile, jwt.jwksURL) {
+        case (nil, nil), (.some, .some):
+            throw ConfigError(file: file, key: "auth.jwt", problem: "expected exactly one of jwks_file and jwks_url")
+        case (nil, .some(let url)) where !isHTTPURL(url):
+            throw ConfigError(file: file, key: "auth.jwt.jwks_url", problem: "expected an http(s) URL, got \(url)")
+        default: break
+        }
+        guard !jwt.tenantClaim.isEmpty else {
+            throw ConfigError(file: file, key: "auth.jwt.tenant_claim", problem: "expected a claim name")
+        }
+        if let resource = jwt.resource, !isHTTPURL(resource) {
+            throw ConfigError(file: file, key: "auth.jwt.resource", problem: "expected an absolute http(s) URL, got \(resource)")
+        }
+        var owners: [String: String] = [:]
+        for (index, tenant) in config.tenants.enumerated() {
+            for value in tenant.jwtClaimValues ?? [tenant.id] {
+                if let owner = owners.updateValue(tenant.id, forKey: value), owner != tenant.id {
+                    throw ConfigError(
+                        file: file, key: "tenants[\(index)].jwt_claim_values",
+                        problem: "\(jwt.tenantClaim) value \(value) already means tenant \(owner)")
+                }
+            }
+        }
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        (text.hasPrefix("https://") || text.hasPrefix("http://")) && text.split(separator: "/").count >= 2
     }
 
     static func isSHA256Hex(_ text: String) -> Bool {

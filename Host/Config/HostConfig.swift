@@ -38,12 +38,18 @@ public struct HostConfig: Sendable {
         public var egress: [String]?
         /// SHA-256 digests (hex) of this tenant's API keys (`auth.mode: api_key`).
         public var apiKeySHA256: [String] = []
+        /// Values of the token's tenant claim that mean this tenant (`auth.mode: jwt`); nil: its id.
+        public var jwtClaimValues: [String]?
 
-        public init(id: String, plugins: [String: JSONValue]? = nil, egress: [String]? = nil, apiKeySHA256: [String] = []) {
+        public init(
+            id: String, plugins: [String: JSONValue]? = nil, egress: [String]? = nil, apiKeySHA256: [String] = [],
+            jwtClaimValues: [String]? = nil
+        ) {
             self.id = id
             self.plugins = plugins
             self.egress = egress
             self.apiKeySHA256 = apiKeySHA256
+            self.jwtClaimValues = jwtClaimValues
         }
     }
 
@@ -54,6 +60,32 @@ public struct HostConfig: Sendable {
         public var mode = "none"
         /// The request header carrying the API key (`api_key` mode).
         public var header = "x-api-key"
+        /// OAuth bearer tokens (`jwt` mode).
+        public var jwt = JWT()
+    }
+
+    /// `auth.mode: jwt`: bearer tokens from an OAuth authorization server (Cognito client
+    /// credentials and the like), verified against the issuer's JWKS.
+    public struct JWT: Sendable {
+        /// Required `iss`.
+        public var issuer = ""
+        /// Accepted `aud` values (for tokens without `aud`, such as Cognito access tokens: `client_id`).
+        public var audience: [String] = []
+        /// A JWKS document on disk, or
+        public var jwksFile: String?
+        /// a JWKS URL fetched through the host's HTTP client (refreshed every `jwks_cache_s`, and on
+        /// an unknown key id at most every 30 s).
+        public var jwksURL: String?
+        public var jwksCacheS = 3600
+        /// Scopes every token must carry (`scope` or `scp`); a token without them gets 403.
+        public var requiredScopes: [String] = []
+        /// The claim naming the tenant (matched against tenant ids or `tenants[].jwt_claim_values`).
+        public var tenantClaim = "sub"
+        public var leewayS = 60
+        /// RFC 9728 `resource` (nil: the URL the client used, from Host and X-Forwarded-Proto).
+        public var resource: String?
+        /// RFC 9728 `authorization_servers` (default: the issuer).
+        public var authorizationServers: [String] = []
     }
 
     /// Per-tenant servers and limits.

@@ -15,7 +15,7 @@ extension Substring {
 /// Decides who a request is for before any JSON-RPC is parsed.
 public protocol TenantResolver: Sendable {
     /// The tenant of `request`, or the response refusing it (401, 403...).
-    func resolve(_ request: HostRequest) -> Result<TenantHandle, GateRejection>
+    func resolve(_ request: HostRequest) async -> Result<TenantHandle, GateRejection>
 }
 
 public struct GateRejection: Error, Sendable {
@@ -123,7 +123,7 @@ public final class Gate: HostRequestHandler {
             return withHeaders(HostResponse.error(413, "request body larger than \(settings.maxBodyBytes) bytes"), cors)
         }
         let tenant: TenantHandle
-        switch resolver.resolve(request) {
+        switch await resolver.resolve(request) {
         case .success(let resolved): tenant = resolved
         case .failure(let rejection): return withHeaders(rejection.response, cors)
         }
