@@ -40,7 +40,13 @@ public final class HostApplication: Sendable {
         self.config = config
         self.group = group
         self.logger = logger
-        httpClient = HTTPClient(eventLoopGroup: group, configuration: .init(redirectConfiguration: .disallow))
+        // Plugin egress and JWKS fetches. Redirects are refused (a redirect could leave the tenant's
+        // egress allow-list). AHC retries a failed connect with backoff until the connect timeout
+        // (default 10 s), so an unreachable upstream held a tool call that long: 3 s is ample for a
+        // working upstream and gives the model a "connection refused" answer while it still helps.
+        httpClient = HTTPClient(
+            eventLoopGroup: group,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3))))
         let services = HostServices(httpClient: httpClient, logger: logger)
         let cache = config.plugins.cacheDirectory ?? Self.defaultCacheDirectory()
         try PluginLoader.prepareCacheDirectory(cache)
