@@ -144,7 +144,7 @@ let package = Package(
             name: "CSnappy", path: "Plugins/S3Delta/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
             name: "S3DeltaFormats", dependencies: ["CSnappy"], path: "Plugins/S3Delta/Formats",
-            swiftSettings: hostSettings),
+            exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
             name: "S3DeltaPlugin",
             dependencies: ["S3DeltaFormats", .product(name: "MCPPluginSDK", package: "SDK")],
