@@ -53,67 +53,19 @@ struct ResolvedSettings: Sendable {
     /// A thrown error refuses this tenant's configuration; its message names the key at fault and
     /// never contains a secret.
     init(_ c: ClickHouseConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        baseURL = try Self.checkedBase(c.url)
+        baseURL = try ConfigurationValues.baseURL(
+            c.url, credentialsHint: "use 'user' with 'password_env' or 'password_file'")
         user = c.user ?? "default"
         database = c.database ?? "default"
         maxRows = c.max_rows ?? Self.defaultMaxRows
         maxResultBytes = c.max_result_bytes ?? Self.defaultMaxResultBytes
         timeoutMilliseconds = c.timeout_ms ?? Self.defaultTimeoutMilliseconds
-        switch (c.password_env, c.password_file) {
-        case (.some, .some):
-            throw ToolError("configure at most one of 'password_env' and 'password_file'")
-        case (.some(let variable), nil):
-            guard let value = environment[variable], !value.isEmpty else {
-                throw ToolError("password_env: environment variable \(variable) is not set")
-            }
-            password = value
-        case (nil, .some(let path)):
-            password = try Self.readSecretFile(path)
-        case (nil, nil):
-            password = nil
-        }
-    }
-
-    /// The file's text without one trailing newline (what `echo secret > file` leaves).
-    private static func readSecretFile(_ path: String) throws -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ToolError("password_file: cannot read \(path)")
-        }
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\r\n") {
-            text.removeLast(2)
-        } else if text.hasSuffix("\n") {
-            text.removeLast()
-        }
-        guard !text.isEmpty else { throw ToolError("password_file: \(path) is empty") }
-        return text
-    }
-
-    /// An http(s) URL without credentials, query or fragment; returned without a trailing slash.
-    /// Credentials in the URL would end up in logs and error messages, so they are refused.
-    static func checkedBase(_ url: String) throws -> String {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw ToolError("'url' must be an http:// or https:// URL")
-        }
-        let authority = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first ?? ""
-        guard !authority.isEmpty else { throw ToolError("'url' has no host") }
-        guard !authority.contains("@") else {
-            throw ToolError("'url' must not carry credentials: use 'user' with 'password_env' or 'password_file'")
-        }
-        guard !url.contains("?"), !url.contains("#") else { throw ToolError("'url' must not have a query or fragment") }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        return base
+        password = try ConfigurationValues.secret(
+            "password", env: c.password_env, file: c.password_file, environment: environment)
     }
 
     /// `host:port` of the base URL, for messages.
-    var hostPart: String {
-        baseURL.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? baseURL
-    }
+    var hostPart: String { ConfigurationValues.authority(of: baseURL) ?? baseURL }
 }
 
 /// Printing the settings (a log line, a debugger, `dump`) never shows the password.

@@ -40,59 +40,17 @@ struct GrafanaSettings: Sendable {
     let timeout: Duration
 
     init(_ c: GrafanaConfiguration, environment: [String: String]) throws {
-        base = try Self.checkedBase(c.url)
-        switch (c.token_env, c.token_file) {
-        case (let variable?, nil):
-            guard let value = environment[variable]?.trimmedWhitespace, !value.isEmpty else {
-                throw ToolError("token_env: environment variable \(variable) is not set")
-            }
-            token = value
-        case (nil, let path?):
-            token = try Self.readToken(path)
-        default:
-            throw ToolError("configure exactly one of 'token_env' and 'token_file'")
-        }
-        // A header value cannot carry line breaks; refusing here keeps a malformed secret from
-        // being sent (or echoed by an HTTP library's error) at all.
-        guard !token.contains(where: { $0.isNewline || $0 == "\0" }) else {
-            throw ToolError("the Grafana token (\(c.token_env.map { "token_env \($0)" } ?? "token_file")) contains a line break")
-        }
+        base = try ConfigurationValues.baseURL(c.url, credentialsHint: "use token_env or token_file")
+        guard let token = try ConfigurationValues.secret("token", env: c.token_env, file: c.token_file, environment: environment)
+        else { throw ToolError("configure exactly one of 'token_env' and 'token_file'") }
+        self.token = token
         orgID = c.org_id
         allowWrites = c.allow_writes ?? false
         timeout = .milliseconds(c.timeout_ms ?? 15_000)
     }
 
-    /// The token file's content without surrounding whitespace (files usually end with a newline).
-    /// Errors name the path, never the content.
-    private static func readToken(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ToolError("token_file: cannot read \(path)")
-        }
-        guard let text = String(data: data, encoding: .utf8)?.trimmedWhitespace, !text.isEmpty else {
-            throw ToolError("token_file: \(path) is empty or not UTF-8")
-        }
-        return text
-    }
-
-    /// An http(s) URL without credentials, query or fragment; returned without a trailing slash.
-    private static func checkedBase(_ url: String) throws -> String {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw ToolError("'url' must be an http:// or https:// URL")
-        }
-        let authority = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first ?? ""
-        guard !authority.isEmpty else { throw ToolError("'url' has no host") }
-        guard !authority.contains("@") else { throw ToolError("'url' must not carry credentials: use token_env or token_file") }
-        guard !url.contains("?"), !url.contains("#") else { throw ToolError("'url' must not have a query or fragment") }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        return base
-    }
-
     /// `host:port` of the base URL, for messages.
-    var hostPart: String {
-        base.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? base
-    }
+    var hostPart: String { ConfigurationValues.authority(of: base) ?? base }
 }
 
 extension String {

@@ -174,7 +174,7 @@ struct PrometheusPlugin: MCPPlugin {
             guard c.basic_auth == nil || c.bearer_token_env == nil else {
                 throw ToolError("configure at most one of 'basic_auth' and 'bearer_token_env'")
             }
-            let base = try Self.checkedBase(url, key: "url")
+            let base = try ConfigurationValues.baseURL(url, credentialsHint: Self.credentialsHint)
             var authorization: String?
             if let basic = c.basic_auth {
                 guard let password = environment[basic.password_env], !password.isEmpty else {
@@ -203,7 +203,8 @@ struct PrometheusPlugin: MCPPlugin {
                     "Amazon Managed Prometheus needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) in the host's environment"
                 )
             }
-            let endpoint = try Self.checkedBase(c.endpoint ?? "https://aps-workspaces.\(region).amazonaws.com", key: "endpoint")
+            let endpoint = try ConfigurationValues.baseURL(
+                c.endpoint ?? "https://aps-workspaces.\(region).amazonaws.com", key: "endpoint", credentialsHint: Self.credentialsHint)
             backend = .amp(
                 workspaceID: workspace, region: region, endpoint: endpoint,
                 signer: SigV4Signer(credentials: credentials, region: region, service: "aps"))
@@ -214,22 +215,7 @@ struct PrometheusPlugin: MCPPlugin {
         (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95
     }
 
-    /// An http(s) URL without credentials, query or fragment; returned without a trailing slash.
-    private static func checkedBase(_ url: String, key: String) throws -> String {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw ToolError("'\(key)' must be an http:// or https:// URL")
-        }
-        let authority = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first ?? ""
-        guard !authority.isEmpty else { throw ToolError("'\(key)' has no host") }
-        guard !authority.contains("@") else {
-            throw ToolError("'\(key)' must not carry credentials: use basic_auth with password_env, or bearer_token_env")
-        }
-        guard !url.contains("?"), !url.contains("#") else { throw ToolError("'\(key)' must not have a query or fragment") }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        return base
-    }
+    static let credentialsHint = "use basic_auth with password_env, or bearer_token_env"
 
     // MARK: - tools
 

@@ -103,7 +103,7 @@ struct TiFluxClient: Sendable {
     private func failure(_ response: HTTPResponse?, _ transportError: String?, request: Request, attempts: Int) -> String {
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         guard let response else {
-            return "TiFlux is unreachable (\(Self.authority(of: baseURL)))\(tries): \(transportError ?? "no response")"
+            return "TiFlux is unreachable (\(ConfigurationValues.authority(of: baseURL) ?? baseURL))\(tries): \(transportError ?? "no response")"
         }
         let upstream = redacted(Self.upstreamMessage(response))
         switch response.status {
@@ -162,10 +162,6 @@ struct TiFluxClient: Sendable {
 
     private static func seconds(_ milliseconds: Int64) -> String {
         milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
-    }
-
-    static func authority(of url: String) -> String {
-        url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? url
     }
 
     /// application/x-www-form-urlencoded component encoding (RFC 3986 unreserved kept).

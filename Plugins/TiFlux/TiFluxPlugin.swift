@@ -40,7 +40,8 @@ struct TiFluxPlugin: MCPPlugin {
     let client: TiFluxClient
 
     init(configuration c: Configuration, host: PluginHost) throws {
-        let base = try Self.checkedBase(c.base_url ?? "https://api.tiflux.com/api/v2")
+        let base = try ConfigurationValues.baseURL(
+            c.base_url ?? "https://api.tiflux.com/api/v2", key: "base_url", credentialsHint: "the API key goes in x-tiflux-api-key")
         client = TiFluxClient(
             baseURL: base, apiKey: try Self.apiKey(c), timeout: .milliseconds(c.timeout_ms ?? 15_000),
             retry: RetryPolicy(maxRetries: c.max_retries ?? 3), host: host)
@@ -56,16 +57,8 @@ struct TiFluxPlugin: MCPPlugin {
         var key: String
         if let header = c.api_key {
             key = header
-        } else if let variable = c.api_key_env {
-            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                throw ToolError("api_key_env: environment variable \(variable) is not set")
-            }
-            key = value
-        } else if let path = c.api_key_file {
-            guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
-                throw ToolError("api_key_file: cannot read \(path)")
-            }
-            key = String(decoding: data, as: UTF8.self)
+        } else if let stored = try ConfigurationValues.secret("api_key", env: c.api_key_env, file: c.api_key_file) {
+            key = stored
         } else {
             throw ToolError("no TiFlux API key: send it in the x-tiflux-api-key header (auth mode pass_through), or set api_key_env or api_key_file")
         }
@@ -75,18 +68,6 @@ struct TiFluxPlugin: MCPPlugin {
             throw ToolError("the TiFlux API key is empty or contains spaces or control characters")
         }
         return key
-    }
-
-    /// An http(s) URL without credentials, query or fragment, without a trailing slash.
-    private static func checkedBase(_ url: String) throws -> String {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { throw ToolError("'base_url' must be an http:// or https:// URL") }
-        let authority = TiFluxClient.authority(of: url)
-        guard !authority.isEmpty, !authority.contains("@") else { throw ToolError("'base_url' must name a host and carry no credentials") }
-        guard !url.contains("?"), !url.contains("#") else { throw ToolError("'base_url' must not have a query or fragment") }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        return base
     }
 
     // MARK: - tools
