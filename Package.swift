@@ -126,10 +126,15 @@ let package = Package(
             name: "EchoPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
             path: "Plugins/Echo", exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
-            name: "PrometheusPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            name: "PrometheusPlugin", dependencies: ["PromQLSupport", .product(name: "MCPPluginSDK", package: "SDK")],
             path: "Plugins/Prometheus", exclude: ["README.md"], swiftSettings: hostSettings),
+        // PromQL times, the range-size rule and result rendering: shared by the prometheus and
+        // grafana plugins (linked statically into each .so).
         .target(
-            name: "GrafanaPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            name: "PromQLSupport", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/Shared/PromQL", swiftSettings: hostSettings),
+        .target(
+            name: "GrafanaPlugin", dependencies: ["PromQLSupport", .product(name: "MCPPluginSDK", package: "SDK")],
             path: "Plugins/Grafana", exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
             name: "TiFluxPlugin", dependencies: [.product(name: "MCPPluginSDK", package: "SDK")],

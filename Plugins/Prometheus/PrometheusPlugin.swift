@@ -1,4 +1,5 @@
 import MCPPluginSDK
+import PromQLSupport
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -58,9 +59,6 @@ struct PrometheusPlugin: MCPPlugin {
            "warnings":{"type":"array","items":{"type":"string"}}},
          "required":["resultType","result"]}
         """
-    /// Prometheus refuses range queries of more than 11,000 points per series.
-    static let maxPoints = 11_000
-
     static let tools = [
         ToolSpec(
             name: "execute_query", title: "Instant query",
@@ -244,18 +242,7 @@ struct PrometheusPlugin: MCPPlugin {
         var limit: Int?
     }
 
-    /// A time or duration argument: a AnyJSON number or a string.
-    struct TimeValue: Decodable {
-        var text: String
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Double.self) {
-                text = PromTime.format(number)
-            } else {
-                text = try container.decode(String.self)
-            }
-        }
-    }
+    typealias TimeValue = PromTimeArgument
 
     struct QueryResult: Encodable {
         var resultType: String
@@ -322,12 +309,8 @@ struct PrometheusPlugin: MCPPlugin {
             }
             guard step > 0 else { throw ToolError.invalidArguments("argument 'step' must be positive") }
             guard end >= start else { throw ToolError.invalidArguments("argument 'end' (\(input.end.text)) is before 'start' (\(input.start.text))") }
-            let points = ((end - start) / step).rounded(.down) + 1
-            if points > Double(Self.maxPoints) {
-                let minimumStep = ((end - start) / Double(Self.maxPoints - 1)).rounded(.up)
-                throw ToolError.invalidArguments(
-                    "range query refused: \(Self.grouped(points)) points per series (from \(PromTime.format(start)) to \(PromTime.format(end)) every \(PromTime.format(step))s) exceeds Prometheus' limit of 11,000; use a step of at least \(PromTime.format(minimumStep))s or a shorter range"
-                )
+            if let refusal = PromQuery.rangeRefusal(start: start, end: end, step: step) {
+                throw ToolError.invalidArguments(refusal)
             }
             var parameters = [
                 ("query", input.query), ("start", PromTime.format(start)), ("end", PromTime.format(end)), ("step", PromTime.format(step)),
@@ -403,47 +386,9 @@ struct PrometheusPlugin: MCPPlugin {
             QueryResult(resultType: type, result: result, warnings: answer.warnings.isEmpty ? nil : answer.warnings), text: text)
     }
 
-    static func render(type: String, result: AnyJSON) -> String {
-        func sample(_ pair: AnyJSON?) -> String {
-            guard let pair = pair?.array, pair.count == 2 else { return "?" }
-            return "\(pair[1].string ?? "?") @\(pair[0].number.map(PromTime.format) ?? "?")"
-        }
-        switch type {
-        case "scalar", "string":
-            return "\(type) \(sample(result))"
-        case "vector":
-            let items = result.array ?? []
-            if items.isEmpty { return "empty vector (no series matched at that time)" }
-            var lines = items.prefix(100).map { item in
-                "\(seriesName(item["metric"]?.object?.compactMapValues(\.string) ?? [:])) \(sample(item["value"]))"
-            }
-            if items.count > 100 { lines.append("… \(items.count - 100) more series") }
-            return lines.joined(separator: "\n")
-        case "matrix":
-            let items = result.array ?? []
-            if items.isEmpty { return "empty matrix (no series matched in that range)" }
-            var lines: [String] = []
-            for item in items.prefix(50) {
-                let values = item["values"]?.array ?? []
-                var points = values.prefix(20).map { sample($0) }.joined(separator: ", ")
-                if values.count > 20 { points += ", … \(values.count - 20) more" }
-                lines.append("\(seriesName(item["metric"]?.object?.compactMapValues(\.string) ?? [:])) [\(values.count) points]: \(points)")
-            }
-            if items.count > 50 { lines.append("… \(items.count - 50) more series") }
-            return lines.joined(separator: "\n")
-        default:
-            return type
-        }
-    }
+    static func render(type: String, result: AnyJSON) -> String { PromQuery.render(type: type, result: result) }
 
-    /// `name{a="1",b="2"}`
-    static func seriesName(_ labels: [String: String]) -> String {
-        let name = labels["__name__"] ?? ""
-        let rest = labels.filter { $0.key != "__name__" }.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\"\($0.value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\""))\"" }
-        if rest.isEmpty { return name.isEmpty ? "{}" : name }
-        return name + "{" + rest.joined(separator: ",") + "}"
-    }
+    static func seriesName(_ labels: [String: String]) -> String { PromQuery.seriesName(labels) }
 
     static func truncatedList(_ items: [String], limit: Int) -> String {
         var text = items.prefix(limit).joined(separator: ", ")
@@ -590,23 +535,12 @@ struct PrometheusPlugin: MCPPlugin {
         throw ToolError("\(what) answered HTTP \(response.status): \(awsMessage ?? Self.excerpt(response.text))")
     }
 
-    /// `11001` → `11,001`.
-    static func grouped(_ value: Double) -> String {
-        var digits = Array(PromTime.format(value))
-        var out: [Character] = []
-        while digits.count > 3 {
-            out = [","] + digits.suffix(3) + out
-            digits.removeLast(3)
-        }
-        return String(digits + out)
-    }
-
     private static func hostPart(of url: String) -> String {
         url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? url
     }
 
     private static func excerpt(_ text: String) -> String {
-        let trimmed = text.trimmed
+        let trimmed = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         if trimmed.isEmpty { return "(empty body)" }
         return trimmed.count > 500 ? String(trimmed.prefix(500)) + "…" : trimmed
     }

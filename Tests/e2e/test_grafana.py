@@ -467,7 +467,7 @@ def test_prometheus_query_errors(reader: Caller) -> None:
         ({"query_type": "range", "start": T0, "end": T0 + 60}, "argument 'step' is required"),
         ({"query_type": "range", "start": T0, "end": T0 - 60, "step": 15}, "argument 'end'"),
         ({"query_type": "range", "start": T0, "end": T0 + 60, "step": "fast"}, "argument 'step'"),
-        ({"query_type": "range", "start": T0, "end": T0 + 11000, "step": 1}, "11001 points"),
+        ({"query_type": "range", "start": T0, "end": T0 + 11000, "step": 1}, "11,001 points"),
         ({"time": "yesterday"}, "argument 'time'"),
         ({"start": T0}, "argument 'start' applies to query_type 'range' only"),
         ({"query_type": "range", "start": T0, "end": T0 + 60, "step": 15, "time": T0}, "argument 'time' applies"),

@@ -1,15 +1,23 @@
-/// Times and durations as Prometheus' HTTP API accepts them, parsed here so the plugin can check a
-/// range query's size before sending it.
-enum PromTime {
+/// Times and durations as Prometheus' HTTP API accepts them, parsed in the plugins (prometheus, and
+/// grafana's query_prometheus_datasource) so a range query's size is checked before it is sent.
+public enum PromTime {
     /// Unix seconds (`1700000600`, `"1700000600.5"`) or RFC 3339 (`"2023-11-14T22:23:20Z"`,
-    /// `"2023-11-14T23:23:20.5+01:00"`). nil when it is neither.
-    static func parseTimestamp(_ text: String) -> Double? {
+    /// `"2023-11-14T23:23:20.5+01:00"`); with `now`, also `now` and `now-<duration>` /
+    /// `now+<duration>` relative to it. nil when it is none of these.
+    public static func parseTimestamp(_ text: String, now: Double? = nil) -> Double? {
         let trimmed = text.trimmed
         if let seconds = Double(trimmed), seconds.isFinite { return seconds }
+        if let now {
+            if trimmed == "now" { return now }
+            if trimmed.hasPrefix("now-") || trimmed.hasPrefix("now+") {
+                guard let offset = parseDuration(String(trimmed.dropFirst(4))) else { return nil }
+                return trimmed.hasPrefix("now-") ? now - offset : now + offset
+            }
+        }
         return parseRFC3339(trimmed)
     }
 
-    static func parseRFC3339(_ s: String) -> Double? {
+    public static func parseRFC3339(_ s: String) -> Double? {
         let b = Array(s.utf8)
         func digits(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }
@@ -61,7 +69,7 @@ enum PromTime {
     }
 
     /// Seconds, or a Prometheus duration (`15s`, `1m30s`, `500ms`, `2h`, `1d`, `1w`, `1y`).
-    static func parseDuration(_ text: String) -> Double? {
+    public static func parseDuration(_ text: String) -> Double? {
         let s = text.trimmed
         if let seconds = Double(s), seconds.isFinite { return seconds }
         let b = Array(s.utf8)
@@ -98,14 +106,14 @@ enum PromTime {
     }
 
     /// Seconds as Prometheus accepts them (`1700000600`, `1700000600.5`).
-    static func format(_ seconds: Double) -> String {
+    public static func format(_ seconds: Double) -> String {
         if seconds.rounded() == seconds, abs(seconds) < 1e15 { return String(Int64(seconds)) }
         return String(seconds)
     }
 }
 
 extension String {
-    var trimmed: String {
+    fileprivate var trimmed: String {
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" || c == "\n" || c == "\r" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" || c == "\n" || c == "\r" { s.removeLast() }
