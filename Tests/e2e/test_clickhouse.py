@@ -24,6 +24,7 @@ import pytest
 from clickhouse_backend import RECORDED_EXPLAIN, RECORDED_QUERY, RECORDED_VERSION, ClickHouseServer, ExplainFront
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import result_of, stateless_call, text_of
+from plugin_calls import PluginCaller, err, ok
 
 PLUGIN_FILE = "libMCPPluginClickHouse.so"
 READER = "reader"
@@ -75,27 +76,9 @@ def _host(workroot: Path, settings: dict[str, Any], env: dict[str, str] | None =
     return Host(workroot, plugins=(), config=config, env=env, extra_files={PLUGIN_FILE: so.read_bytes()})
 
 
-class Caller:
-    def __init__(self, host: Host):
-        self.host = host
-        self.client = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
-        del self.client.headers["accept"]
-        self.results: list[dict[str, Any]] = []
-
-    def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/call",
-                              {"name": f"clickhouse.{tool}", "arguments": args or {}})
-        result = result_of(r)
-        self.results.append(result)
-        return result
-
-    def tools(self) -> list[dict[str, Any]]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/list", {})
-        return result_of(r)["tools"]
-
-    def close(self) -> None:
-        self.client.close()
-        self.host.stop()
+class Caller(PluginCaller):
+    def __init__(self, host: Host) -> None:
+        super().__init__(host, "clickhouse", secrets=(PASSWORD,))
 
 
 def reader_settings(ch: ClickHouseServer, **extra: Any) -> dict[str, Any]:
@@ -111,17 +94,6 @@ def reader(ch: ClickHouseServer, workroot: Path) -> Iterator[Caller]:
     assert not c.results or '"outbound request"' in c.host.logs()  # debug logs were on
     assert PASSWORD not in json.dumps(c.results)
     assert PASSWORD not in c.host.logs() and PASSWORD not in c.host.stdout()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result, result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 # ------------------------------------------------------------------------------- manifest ----

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pytest
 
 from conftest import BUILD_DIR, Host, free_port
-from mcpwire import result_of, stateless_call, text_of
+from mcpwire import text_of
+from plugin_calls import PluginCaller, err, ok
 from test_prometheus import T0, prometheus  # noqa: F401  (the real Prometheus fixture, reused)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grafana_double"))
@@ -61,27 +61,9 @@ def _host(workroot: Path, settings: dict[str, Any], env: dict[str, str] | None =
                 extra_files={PLUGIN_FILE: so.read_bytes()})
 
 
-class Caller:
-    def __init__(self, host: Host):
-        self.host = host
-        self.client = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
-        del self.client.headers["accept"]
-
-    def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/call",
-                              {"name": f"grafana.{tool}", "arguments": args or {}})
-        result = result_of(r)
-        assert TOKEN not in json.dumps(result), "the token leaked into a result"
-        return result
-
-    def tools(self) -> list[dict[str, Any]]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/list", {})
-        return result_of(r)["tools"]
-
-    def close(self) -> None:
-        self.client.close()
-        self.host.stop()
-        assert TOKEN not in self.host.logs(), "the token leaked into the host's logs"
+class Caller(PluginCaller):
+    def __init__(self, host: Host) -> None:
+        super().__init__(host, "grafana", secrets=(TOKEN,))
 
 
 def _token_file(workroot: Path, content: str = TOKEN + "\n") -> Path:
@@ -105,17 +87,6 @@ def writer(double: Double, workroot: Path) -> Iterator[Caller]:
     c = Caller(_host(workroot, {"url": double.url + "/", "token_file": str(_token_file(workroot)), "allow_writes": True}))
     yield c
     c.close()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result, result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 def stored(double: Double, uid: str) -> dict[str, Any]:

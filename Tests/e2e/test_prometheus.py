@@ -9,9 +9,7 @@ Prometheus must be installed (`.ci/run` installs it): when it is missing these t
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +22,8 @@ import httpx
 import pytest
 
 from conftest import BUILD_DIR, Host, free_port
-from mcpwire import stateless_call, result_of, text_of
+from mcpwire import text_of
+from plugin_calls import PluginCaller, err, ok, stop_process, wait_http
 
 PLUGIN_FILE = "libMCPPluginPrometheus.so"
 T0 = 1700000000
@@ -33,31 +32,6 @@ SK = "amp-double-secret/0123456789abcdefghijklmnopqrstuv"
 TOKEN = "session-token-for-the-amp-double"
 WORKSPACE = "ws-11111111-2222-3333-4444-555555555555"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"{what} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}", pytrace=False)
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    _stop(proc)
-    pytest.fail(f"{what} not ready after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +63,14 @@ def prometheus() -> Iterator[str]:
         (work / "prom.pid").write_text(str(proc.pid))
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_http(url + "/-/ready", proc, log, "prometheus")
+            wait_http(url + "/-/ready", proc, log, "prometheus")
             break
         except pytest.fail.Exception:
             if "address already in use" not in log.read_text(errors="replace"):
                 raise
     assert proc is not None
     yield url
-    _stop(proc)
+    stop_process(proc)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -112,9 +86,9 @@ def amp_double(prometheus: str) -> Iterator[str]:
              "--workspace", WORKSPACE, "--workspace", "ws-other"],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    _wait_http(url + "/workspaces", proc, log, "amp double")
+    wait_http(url + "/workspaces", proc, log, "amp double")
     yield url
-    _stop(proc)
+    stop_process(proc)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -132,24 +106,9 @@ def _host(workroot: Path, settings: dict[str, Any], env: dict[str, str] | None =
                 extra_files={PLUGIN_FILE: so.read_bytes()})
 
 
-class Caller:
-    def __init__(self, host: Host):
-        self.host = host
-        self.client = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
-        del self.client.headers["accept"]
-
-    def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/call",
-                              {"name": f"prometheus.{tool}", "arguments": args or {}})
-        return result_of(r)
-
-    def tools(self) -> list[dict[str, Any]]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/list", {})
-        return result_of(r)["tools"]
-
-    def close(self) -> None:
-        self.client.close()
-        self.host.stop()
+class Caller(PluginCaller):
+    def __init__(self, host: Host) -> None:
+        super().__init__(host, "prometheus", secrets=(SK, TOKEN))
 
 
 @pytest.fixture(scope="module")
@@ -165,17 +124,6 @@ def amp(amp_double: str, workroot: Path) -> Iterator[Caller]:
                      env={"AWS_ACCESS_KEY_ID": AK, "AWS_SECRET_ACCESS_KEY": SK, "AWS_SESSION_TOKEN": TOKEN}))
     yield c
     c.close()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result, result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 def by_code(sc: dict[str, Any]) -> dict[str, Any]:

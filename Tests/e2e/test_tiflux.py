@@ -24,6 +24,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import result_of, stateless_call, text_of
+from plugin_calls import err, ok
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests/tiflux_double"))
@@ -100,17 +101,6 @@ class Caller:
 
     def tools(self, key: str = KEY_A) -> dict[str, dict[str, Any]]:
         return {t["name"]: t for t in result_of(self.raw("tools/list", {}, key))["tools"]}
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result, result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 # ------------------------------------------------------------------------------- the double ----

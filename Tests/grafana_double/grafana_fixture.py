@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+from plugin_calls import stop_process  # Tests/e2e (on sys.path: these fixtures serve the e2e tests)
 
 DOUBLE = Path(__file__).resolve().parent / "grafana_double.py"
 
@@ -110,7 +110,7 @@ def running_double(tokens: list[str], prometheus: str | None = None, orgs: tuple
         url = f"http://127.0.0.1:{port}"
         if _wait_ready(url, proc):
             break
-        _stop(proc)
+        stop_process(proc)
         if "Address already in use" not in log.read_text(errors="replace"):
             raise RuntimeError(f"grafana double did not start:\n{log.read_text(errors='replace')[-3000:]}")
     else:
@@ -118,7 +118,7 @@ def running_double(tokens: list[str], prometheus: str | None = None, orgs: tuple
     try:
         yield Double(url, proc, log)
     finally:
-        _stop(proc)
+        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -134,16 +134,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) 
             pass
         time.sleep(0.05)
     return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def seed(api: httpx.Client) -> None:
