@@ -136,7 +136,7 @@ struct ClickHouseClient: Sendable {
     /// The JSONCompact document of a 200 answer.
     private static func answer(_ response: HTTPResponse) throws -> Answer {
         do {
-            return try Answer(JSONReader.parse(Array(response.body)))
+            return try Answer(AnyJSON.parse(response.body))
         } catch {
             let text = response.text
             // An exception after the server started streaming arrives in a 200 body, appended

@@ -27,7 +27,7 @@ struct GrafanaClient: Sendable {
         context: ToolContext
     ) async throws -> AnyJSON {
         let response = try await exchange(method, path, query: query, body: body, context: context)
-        let json = try? JSONDecoder().decode(AnyJSON.self, from: response.body)
+        let json = try? response.json()
         guard (200..<300).contains(response.status) else {
             throw ToolError(redacted(Self.failure(status: response.status, body: json, text: response.text, subject: subject)))
         }

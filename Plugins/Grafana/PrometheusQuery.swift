@@ -82,7 +82,7 @@ extension GrafanaPlugin {
 
         let response = try await client.exchange(
             "POST", "/api/datasources/uid/\(GrafanaClient.segment(uid))/resources/api/v1/\(endpoint)", body: .form(form), context: context)
-        let body = try? JSONDecoder().decode(AnyJSON.self, from: response.body)
+        let body = try? response.json()
         // Prometheus' envelope: {"status":"success","data":{...},"warnings"?} or {"status":"error","errorType","error"}.
         if let message = body?["error"]?.string {
             let type = body?["errorType"]?.string.map { ", \($0)" } ?? ""

@@ -505,7 +505,7 @@ struct PrometheusPlugin: MCPPlugin {
             host.log(.warning, "\(what) request \(path) failed: \(error.message)")
             throw ToolError("\(what) is unreachable (\(Self.hostPart(of: base))): \(error.message)")
         }
-        let body = try? JSONDecoder().decode(AnyJSON.self, from: response.body)
+        let body = try? response.json()
         if (200..<300).contains(response.status) {
             guard let body else {
                 throw ToolError("\(what) answered HTTP \(response.status) with a body that is not AnyJSON: \(Self.excerpt(response.text))")

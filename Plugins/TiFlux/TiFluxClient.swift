@@ -131,7 +131,7 @@ struct TiFluxClient: Sendable {
 
     /// TiFlux's error body as one line: `Problems with body attributes values (error 42202): desk_id: is invalid`.
     static func upstreamMessage(_ response: HTTPResponse) -> String {
-        guard let body = try? JSONDecoder().decode(AnyJSON.self, from: response.body), body.object != nil else {
+        guard let body = try? response.json(), body.object != nil else {
             return excerpt(response.text)
         }
         var text = body["message"]?.string ?? body["error"]?.string ?? excerpt(response.text)
@@ -148,7 +148,7 @@ struct TiFluxClient: Sendable {
 
     private static func json(_ response: HTTPResponse, what: String) throws -> AnyJSON {
         if response.body.isEmpty { return .null }
-        guard let value = try? JSONDecoder().decode(AnyJSON.self, from: response.body) else {
+        guard let value = try? response.json() else {
             throw ToolError("TiFlux answered \(what) with HTTP \(response.status) and a body that is not JSON: \(excerpt(response.text))")
         }
         return value

@@ -1,18 +1,35 @@
-import MCPPluginSDK
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
-/// A JSON parser straight from bytes to `AnyJSON`, for ClickHouse's answers.
-///
-/// Why not `JSONDecoder` into `AnyJSON`: `AnyJSON.init(from:)` finds a value's kind by trying
-/// Bool, then Double, then String, and every miss throws. On a 100,000-row answer (2 MB, 200,000
-/// values, mostly strings since 64-bit integers come quoted) that took 0.9 s in a release build;
-/// this parser reads the same document in a few percent of that. Strings that are not valid
-/// UTF-8 (a ClickHouse String is bytes) get U+FFFD in place of the bad bytes.
-struct JSONReader {
-    struct Malformed: Error, CustomStringConvertible {
-        var offset: Int
-        var problem: String
-        var description: String { "invalid JSON at byte \(offset): \(problem)" }
+extension AnyJSON {
+    /// Parses one JSON document (RFC 8259) from UTF-8 bytes — an upstream's answer, typically.
+    ///
+    /// Why not `JSONDecoder` into `AnyJSON`: `AnyJSON.init(from:)` finds a value's kind by trying
+    /// Bool, then Double, then String, and every miss throws. On a 100,000-row ClickHouse answer
+    /// (2 MB, 200,000 values) that took 0.9 s in a release build; this parser reads the same
+    /// document in a few percent of that. Invalid UTF-8 inside strings becomes U+FFFD.
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> AnyJSON {
+        try AnyJSONParser.parse(Array(bytes))
     }
+}
+
+extension HTTPResponse {
+    /// The body as JSON.
+    public func json() throws -> AnyJSON { try AnyJSON.parse(body) }
+}
+
+/// Where and why a JSON document could not be parsed.
+public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
+    public var offset: Int
+    public var problem: String
+    public var description: String { "invalid JSON at byte \(offset): \(problem)" }
+}
+
+struct AnyJSONParser {
+    typealias Malformed = JSONSyntaxError
 
     private let bytes: [UInt8]
     private var index = 0
@@ -20,7 +37,7 @@ struct JSONReader {
     private static let maxDepth = 256
 
     static func parse(_ bytes: [UInt8]) throws -> AnyJSON {
-        var reader = JSONReader(bytes: bytes)
+        var reader = AnyJSONParser(bytes: bytes)
         let value = try reader.value()
         reader.skipWhitespace()
         guard reader.index == bytes.count else { throw Malformed(offset: reader.index, problem: "text after the value") }
