@@ -22,13 +22,14 @@ class PluginCaller:
     """Calls `<plugin>.<tool>` on `host`. Every result is kept; `secrets` must appear in none of
     them, nor in the host's logs when the caller closes (which stops the host)."""
 
-    def __init__(self, host: Host, plugin: str, secrets: tuple[str, ...] = (), headers: dict[str, str] | None = None):
+    def __init__(self, host: Host, plugin: str, secrets: tuple[str, ...] = (), headers: dict[str, str] | None = None,
+                 timeout: float = 30.0):
         self.host = host
         self.plugin = plugin
         self.secrets = tuple(s for s in secrets if s)
         self.headers = headers
         self.results: list[dict[str, Any]] = []
-        self.client = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
         del self.client.headers["accept"]
 
     def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import httpx
 import pytest
 
 from conftest import BUILD_DIR, Host, free_port
-from mcpwire import result_of, stateless_call
+from plugin_calls import PluginCaller, stop_process
 
 PLUGIN_FILE = "libMCPPluginS3Delta.so"
 BUCKET = "data"
@@ -83,16 +82,6 @@ def _moto_binary() -> str:
     return found
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def _start_moto(work: Path) -> tuple[subprocess.Popen, str]:
     binary = _moto_binary()
     log = work / "moto.log"
@@ -113,7 +102,7 @@ def _start_moto(work: Path) -> tuple[subprocess.Popen, str]:
                 pass
             time.sleep(0.1)
         last = log.read_text(errors="replace")[-3000:]
-        _stop(proc)
+        stop_process(proc)
         if "address already in use" not in last.lower():
             break
     pytest.fail(f"moto_server did not start:\n{last}", pytrace=False)
@@ -148,7 +137,7 @@ def s3_backend() -> Iterator[S3Backend]:
             pass
         yield backend
     finally:
-        _stop(proc)
+        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -186,23 +175,8 @@ def start_host(workroot: Path, settings: dict[str, Any], env: dict[str, str] | N
     return Host(workroot, plugins=(), config=config, env={**blank, **(env or {})}, extra_files={PLUGIN_FILE: so.read_bytes()})
 
 
-class Caller:
-    """Stateless MCP calls to `s3delta.<tool>` on one host."""
+class Caller(PluginCaller):
+    """Stateless MCP calls to `s3delta.<tool>` on one host (long timeout: 1 GB scans)."""
 
     def __init__(self, host: Host):
-        self.host = host
-        self.client = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0))
-        del self.client.headers["accept"]
-
-    def call(self, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/call",
-                              {"name": f"s3delta.{tool}", "arguments": args or {}})
-        return result_of(r)
-
-    def tools(self) -> list[dict[str, Any]]:
-        r, _ = stateless_call(self.client, self.host.mcp_url, "tools/list", {})
-        return result_of(r)["tools"]
-
-    def close(self) -> None:
-        self.client.close()
-        self.host.stop()
+        super().__init__(host, "s3delta", timeout=120.0)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from mcpwire import notifications, result_of, stateless_call, text_of
+from plugin_calls import err, ok
 from s3_backend import Caller, S3Backend, plugin_settings, s3_backend, start_host  # noqa: F401 (fixture)
 
 TYPED = (
@@ -105,16 +106,6 @@ def estimating(workroot: Path, local_root: Path, bucket: S3Backend) -> Iterator[
 
 
 SOURCES = ["local", "s3"]
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 def meta(caller: Caller, source: str, name: str, **args: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from mcpwire import text_of
+from plugin_calls import err, ok
 from s3_backend import Caller, S3Backend, plugin_settings, s3_backend, start_host  # noqa: F401 (fixture)
 
 S3_PREFIX = "lake"
@@ -271,17 +272,6 @@ def caller(workroot: Path, lake: Path, bucket: S3Backend) -> Iterator[Caller]:
     c = Caller(start_host(workroot, plugin_settings(lake, bucket, s3_prefix=S3_PREFIX), env=bucket.host_env()))
     yield c
     c.close()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result and text_of(result), result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 def delta_type(t: Any) -> str:

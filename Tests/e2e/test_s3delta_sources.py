@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import free_port
-from mcpwire import stateless_call, text_of
+from mcpwire import stateless_call
+from plugin_calls import err, ok
 from s3_backend import Caller, S3Backend, plugin_settings, s3_backend, start_host  # noqa: F401 (fixture)
 
 # Files of the source tree (same bytes locally and under the S3 prefix "tree/").
@@ -70,17 +71,6 @@ def caller(workroot: Path, local_root: Path, bucket: S3Backend) -> Iterator[Call
     c = Caller(start_host(workroot, settings, env=bucket.host_env()))
     yield c
     c.close()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert not result.get("isError"), text_of(result)
-    assert "structuredContent" in result, result
-    return result["structuredContent"]
-
-
-def err(result: dict[str, Any]) -> str:
-    assert result.get("isError") is True, result
-    return text_of(result)
 
 
 def all_pages(caller: Caller, args: dict[str, Any]) -> list[dict[str, Any]]:
