@@ -33,7 +33,8 @@ struct TiFluxPlugin: MCPPlugin {
            "api_key_file":{"type":"string","minLength":1,"description":"File holding the API key (without pass-through)"},
            "base_url":{"type":"string","description":"TiFlux API v2 base URL (default https://api.tiflux.com/api/v2)"},
            "timeout_ms":{"type":"integer","minimum":100,"maximum":120000,"description":"Per-request timeout (default 15000)"},
-           "max_retries":{"type":"integer","minimum":0,"maximum":10,"description":"Retries after 429/5xx/transport failures (default 3)"}}}
+           "max_retries":{"type":"integer","minimum":0,"maximum":10,"description":"Retries after 429/5xx/transport failures (default 3)"}},
+         "anyOf":[{"required":["api_key"]},{"required":["api_key_env"]},{"required":["api_key_file"]}]}
         """
     static let tools = Tools.all
 
