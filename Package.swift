@@ -148,7 +148,8 @@ let package = Package(
         .systemLibrary(
             name: "CSnappy", path: "Plugins/S3Delta/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
-            name: "S3DeltaFormats", dependencies: ["CSnappy"], path: "Plugins/S3Delta/Formats",
+            name: "S3DeltaFormats", dependencies: ["CSnappy", .product(name: "MCPPluginSDK", package: "SDK")],
+            path: "Plugins/S3Delta/Formats",
             exclude: ["README.md"], swiftSettings: hostSettings),
         .target(
             name: "S3DeltaPlugin",

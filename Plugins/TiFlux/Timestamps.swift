@@ -1,3 +1,5 @@
+import MCPPluginSDK
+
 /// The three time formats the plugin meets, converted without ICU (FoundationEssentials has no
 /// date formatters for HTTP dates): ISO 8601 arguments and `RateLimit-Reset` values, the
 /// `YYYY-MM-DDTHH:MM:SSZ` form TiFlux's query parameters want, and RFC 9110 HTTP dates in
@@ -10,7 +12,7 @@ enum Timestamps {
         guard b.count >= 10, let year = digits(b, 0, 4), b[4] == 45, let month = digits(b, 5, 2), b[7] == 45,
             let day = digits(b, 8, 2), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        let midnight = daysFromCivil(year: year, month: month, day: day) * 86_400
+        let midnight = CivilDate.days(year: year, month: month, day: day) * 86_400
         if b.count == 10 { return midnight }
         guard b.count >= 20, b[10] == 84 || b[10] == 116, let hour = digits(b, 11, 2), b[13] == 58,
             let minute = digits(b, 14, 2), b[16] == 58, let second = digits(b, 17, 2), hour < 24, minute < 60, second < 61
@@ -42,7 +44,7 @@ enum Timestamps {
     static func formatUTC(_ seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
-        let (year, month, day) = civilFromDays(days)
+        let (year, month, day) = CivilDate.date(days: days)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(rest / 3600, 2)):\(pad(rest % 3600 / 60, 2)):\(pad(rest % 60, 2))Z"
     }
 
@@ -59,7 +61,7 @@ enum Timestamps {
         guard clock.count == 3, let hour = Int64(clock[0]), let minute = Int64(clock[1]), let second = Int64(clock[2]),
             (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
-        return daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        return CivilDate.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
     }
 
     // MARK: - civil calendar (proleptic Gregorian; H. Hinnant's days_from_civil)
@@ -80,27 +82,6 @@ enum Timestamps {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {

@@ -1,3 +1,5 @@
+import MCPPluginSDK
+
 /// The reconciled state of a Delta table at one version, and the aggregates the metadata tool
 /// reports over its active files.
 public struct DeltaSnapshot: Sendable {
@@ -205,7 +207,7 @@ enum DeltaValueOrder {
             return v
         }
         guard let y = digits(0, 4), let mo = digits(5, 2), let d = digits(8, 2) else { return nil }
-        var seconds = daysFromCivil(y, mo, d) * 86_400
+        var seconds = CivilDate.days(year: y, month: mo, day: d) * 86_400
         var micros: Int64 = 0
         var i = 10
         if i < b.count, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " ") {
@@ -239,29 +241,6 @@ extension Int64 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-}
-
 /// ISO 8601 rendering of epoch milliseconds (UTC), e.g. `2024-05-01T12:00:00.000Z`.
 public func isoTimestamp(milliseconds ms: Int64) -> String {
     let (micros, overflow) = ms.multipliedReportingOverflow(by: 1000)
@@ -275,7 +254,7 @@ func isoTimestamp(micros: Int64, fractionDigits: Int) -> String {
     let fraction = micros - seconds * 1_000_000
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let secondOfDay = seconds - days * 86_400
-    let (y, m, d) = civilFromDays(days)
+    let (y, m, d) = CivilDate.date(days: days)
     func pad(_ v: Int64, _ n: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, n - s.count)) + s
@@ -291,7 +270,7 @@ func isoTimestamp(micros: Int64, fractionDigits: Int) -> String {
 
 func isoDate(days: Int64) -> String {
     guard days >= -719_162, days <= 2_932_896 else { return "\(days) days since 1970 (out of range)" }
-    let (y, m, d) = civilFromDays(days)
+    let (y, m, d) = CivilDate.date(days: days)
     func pad(_ v: Int64, _ n: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, n - s.count)) + s

@@ -1,3 +1,5 @@
+import MCPPluginSDK
+
 /// The two date formats S3 uses, as milliseconds since the Unix epoch (UTC):
 /// ISO 8601 in listings (`2024-01-02T03:04:05.000Z`) and RFC 7231 IMF-fixdate in headers
 /// (`Tue, 02 Jan 2024 03:04:05 GMT`). Written out because FoundationEssentials has no
@@ -51,15 +53,8 @@ enum S3Dates {
         return value
     }
 
-    /// Days from civil (H. Hinnant's algorithm), to milliseconds.
     static func epochMilliseconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = Int64(era) * 146_097 + Int64(doe) - 719_468
+        let days = CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day))
         return ((days * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000
     }
 
@@ -67,18 +62,9 @@ enum S3Dates {
     static func iso8601(milliseconds: Int64) -> String {
         let totalSeconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let millis = Int(milliseconds - totalSeconds * 1000)
-        let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
-        let seconds = Int(totalSeconds - days * 86_400)
-        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (days, secondOfDay) = CivilDate.split(unixSeconds: totalSeconds)
+        let seconds = Int(secondOfDay)
+        let (y, m, d) = CivilDate.date(days: days)
         func pad(_ v: Int, _ width: Int) -> String {
             let text = String(v)
             return String(repeating: "0", count: max(0, width - text.count)) + text

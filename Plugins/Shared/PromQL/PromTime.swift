@@ -1,3 +1,5 @@
+import MCPPluginSDK
+
 /// Times and durations as Prometheus' HTTP API accepts them, parsed in the plugins (prometheus, and
 /// grafana's query_prometheus_datasource) so a range query's size is checked before it is sent.
 public enum PromTime {
@@ -57,14 +59,7 @@ public enum PromTime {
             return nil
         }
         guard i == b.count else { return nil }
-        // Days from civil (H. Hinnant).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = Int(CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day)))
         return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
     }
 
