@@ -9,8 +9,9 @@ import Foundation
 /// strings, bools, integers, and doubles whose shortest form has no exponent. Anything else
 /// returns nil and the caller encodes with `JSONEncoder`.
 ///
-/// Why: Foundation's `JSONEncoder` cost ~12k instructions of an echo call's ~210k (callgrind) to
-/// encode `{"length":14,"message":"…"}`, most of it fixed per-`encode` setup.
+/// Why: Foundation's `JSONEncoder` took ~15k instructions (callgrind) to encode echo's
+/// `{"length":14,"message":"…"}`, of a tools/call's ~218k, most of it fixed per-`encode` setup.
+/// This encoder does the same in ~9k.
 ///
 /// What was checked against `JSONEncoder` on this toolchain (and is kept so by
 /// `StructuredEncoderTests`): sorted keys are in byte order (`"10" < "9" < "A" < "_" < "a"`);
