@@ -19,6 +19,17 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         entries.filter { Self.equalsIgnoringASCIICase($0.name, name) }.map(\.value)
     }
 
+    /// The first value of `name` and how many times it appears, in one pass (no allocation).
+    public func firstValueAndCount(of name: String) -> (value: String?, count: Int) {
+        var first: String?
+        var count = 0
+        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) {
+            if count == 0 { first = entry.value }
+            count += 1
+        }
+        return (first, count)
+    }
+
     /// How many times `name` appears (no allocation).
     public func count(of name: String) -> Int {
         var count = 0

@@ -151,14 +151,19 @@ public final class StreamableHTTPTransport: Sendable {
 
     /// Returns a description of the first routing header that is missing or differs from the body.
     static func headerMismatch(_ headers: HostHeaders, method: String, params: JSONObject, metaVersion: String) -> String? {
-        for name in ["mcp-protocol-version", "mcp-method", "mcp-name"] where headers.count(of: name) > 1 {
-            return "\(name) header appears more than once"
-        }
-        guard let version = headers["mcp-protocol-version"] else { return "missing MCP-Protocol-Version header" }
+        // One pass per routing header: a count and then a lookup were two (~3.5k instructions of
+        // a ~193k-instruction tools/call, scripts/callgrind-request-cost).
+        let versionFound = headers.firstValueAndCount(of: "mcp-protocol-version")
+        let methodFound = headers.firstValueAndCount(of: "mcp-method")
+        let nameFound = headers.firstValueAndCount(of: "mcp-name")
+        if versionFound.count > 1 { return "mcp-protocol-version header appears more than once" }
+        if methodFound.count > 1 { return "mcp-method header appears more than once" }
+        if nameFound.count > 1 { return "mcp-name header appears more than once" }
+        guard let version = versionFound.value else { return "missing MCP-Protocol-Version header" }
         if version != metaVersion {
             return "MCP-Protocol-Version header value '\(version)' does not match _meta protocolVersion '\(metaVersion)'"
         }
-        guard let methodHeader = headers["mcp-method"].map(decodeHeaderValue) else { return "missing Mcp-Method header" }
+        guard let methodHeader = methodFound.value.map(decodeHeaderValue) else { return "missing Mcp-Method header" }
         if methodHeader != method { return "Mcp-Method header value '\(methodHeader)' does not match body method '\(method)'" }
         let nameKey: String? = switch method {
         case "tools/call", "prompts/get": "name"
@@ -166,7 +171,7 @@ public final class StreamableHTTPTransport: Sendable {
         default: nil
         }
         if let nameKey {
-            guard let nameHeader = headers["mcp-name"].map(decodeHeaderValue) else { return "missing Mcp-Name header" }
+            guard let nameHeader = nameFound.value.map(decodeHeaderValue) else { return "missing Mcp-Name header" }
             let bodyName = params[nameKey]?.stringValue ?? ""
             if nameHeader != bodyName { return "Mcp-Name header value '\(nameHeader)' does not match body \(nameKey) '\(bodyName)'" }
         }

@@ -76,6 +76,7 @@ final class TemporaryDirectory {
 }
 
 /// Compiles a C fixture plugin from Tests/Fixtures/plugins with the system C compiler.
+@discardableResult
 func compileFixture(_ name: String, defines: [String] = [], into directory: TemporaryDirectory, as output: String? = nil)
     throws -> String
 {

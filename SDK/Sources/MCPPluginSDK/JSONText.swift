@@ -51,6 +51,12 @@ enum JSONText {
         var s = s
         s.withUTF8 { utf8 in
             let needed = escapedCount(utf8) + 2
+            if needed == utf8.count + 2 {  // nothing to escape, the usual case: one copy
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: utf8)
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
             let start = bytes.count
             bytes.append(contentsOf: repeatElement(0, count: needed))
             bytes.withUnsafeMutableBufferPointer { out in

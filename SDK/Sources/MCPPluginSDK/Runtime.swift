@@ -61,7 +61,7 @@ enum CallOutcome {
 
     /// `{"content":[{"type":"text","text":"…"}],"structuredContent":{…},"isError":false}` written
     /// straight into one exactly-sized `malloc` buffer.
-    static func callToolResult(text: String, structured: Data?, isError: Bool) -> (UnsafeMutablePointer<UInt8>, Int) {
+    static func callToolResult(text: String, structured: [UInt8]?, isError: Bool) -> (UnsafeMutablePointer<UInt8>, Int) {
         let head: StaticString = #"{"content":[{"type":"text","text":""#
         let afterText: StaticString = #""}]"#
         let structuredKey: StaticString = #","structuredContent":"#
