@@ -143,13 +143,11 @@ struct AnyJSONParser {
             guard index + 1 < bytes.count else { break }
             let escape = bytes[index + 1]
             index += 2
+            if let simple = JSONEscape.byte(for: escape) {
+                out.append(simple)
+                continue
+            }
             switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
@@ -173,17 +171,8 @@ struct AnyJSONParser {
     }
 
     private mutating func hex4() throws -> UInt32 {
-        guard index + 4 <= bytes.count else { throw Malformed(offset: index, problem: "short \\u escape") }
-        var value: UInt32 = 0
-        for byte in bytes[index..<index + 4] {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw Malformed(offset: index, problem: "bad \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
+        guard index + 4 <= bytes.count, let value = JSONEscape.hex4(bytes, at: index) else {
+            throw Malformed(offset: index, problem: "bad \\u escape")
         }
         index += 4
         return value

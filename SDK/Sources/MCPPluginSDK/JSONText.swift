@@ -161,3 +161,38 @@ public enum AnyJSON: Codable, Sendable, Equatable {
         return nil
     }
 }
+
+/// JSON string escapes, shared by the SDK's two readers (AnyJSON.parse and the argument decoder).
+enum JSONEscape {
+    /// The byte a one-character escape (`\n`, `\"`, ...) stands for; nil for `u` and invalid ones.
+    @inline(__always)
+    static func byte(for escape: UInt8) -> UInt8? {
+        switch escape {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
+        }
+    }
+
+    /// The value of the four hex digits at `start` (the caller checked there are four bytes).
+    static func hex4<Bytes: RandomAccessCollection>(_ bytes: Bytes, at start: Bytes.Index) -> UInt32?
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            let byte = bytes[start + offset]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+}
