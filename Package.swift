@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Lean JSON tree + codec + JSON Schema validation (hot path).
@@ -90,6 +91,14 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Host/Fronts", swiftSettings: hostSettings),
+        // Per-tenant request and tool-call metrics in the Prometheus exposition format.
+        .target(
+            name: "MCPMetrics",
+            dependencies: [
+                "MCPHostCore", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Host/Metrics", swiftSettings: hostSettings),
         // mcp-host.yaml: parsing, environment overrides, validation with file/key/expectation errors.
         .target(
             name: "MCPConfig",
@@ -100,7 +109,7 @@ let package = Package(
             name: "MCPHostApp",
             dependencies: [
                 "MCPJSON", "MCPHostCore", "MCPPlugins", "MCPProtocol", "MCPTenancy", "MCPGate", "MCPFronts",
-                "MCPConfig",
+                "MCPConfig", "MCPMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -5,6 +5,7 @@ import MCPFronts
 import MCPGate
 import MCPHostCore
 import MCPJSON
+import MCPMetrics
 import MCPPlugins
 import MCPProtocol
 import MCPTenancy
@@ -71,6 +72,8 @@ public final class HostApplication: Sendable {
         settings.callTimeout = .milliseconds(config.server.callTimeoutMs)
         settings.pageSize = config.server.toolsPageSize
         settings.sessionIdleTimeout = .seconds(config.server.sessionIdleTimeoutS)
+        let metrics = config.server.metricsPath.map { _ in PrometheusHostMetrics() }
+        settings.metrics = metrics
         server = MCPServer(settings: settings, eventLoopGroup: group, logger: logger)
         transport = StreamableHTTPTransport(server: server, sessions: sessions, logger: logger)
         let resolver: TenantResolver
@@ -101,11 +104,12 @@ public final class HostApplication: Sendable {
             settings: Gate.Settings(
                 origins: OriginPolicy(allowed: config.server.allowedOrigins), maxBodyBytes: config.server.maxBodyBytes,
                 rateLimiter: rateLimiter, credentialHeaders: config.auth.mode == "api_key"
-                    ? [config.auth.header] : config.auth.mode == "pass_through" ? tenants.passThroughHeaders : []),
+                    ? [config.auth.header] : config.auth.mode == "pass_through" ? tenants.passThroughHeaders : [],
+                metrics: metrics),
             resolver: resolver, transport: transport, logger: logger)
         router = HostRouter(
             mcpPath: config.server.path, gate: gate, health: HealthHandler(plugins: plugins, sessions: sessions),
-            protectedResource: protectedResource)
+            protectedResource: protectedResource, metrics: metrics.map { (config.server.metricsPath ?? "/metrics", $0) })
     }
 
     static func defaultCacheDirectory() -> String {
@@ -211,11 +215,18 @@ public final class HostRouter: HostRequestHandler {
     let protectedResource: ProtectedResourceMetadata?
     private let counter = NIOLockedValueBox(0)
 
-    init(mcpPath: String, gate: Gate, health: HealthHandler, protectedResource: ProtectedResourceMetadata?) {
+    /// `server.metrics_path` and what it serves, when configured.
+    let metrics: (path: String, exporter: PrometheusHostMetrics)?
+
+    init(
+        mcpPath: String, gate: Gate, health: HealthHandler, protectedResource: ProtectedResourceMetadata?,
+        metrics: (path: String, exporter: PrometheusHostMetrics)?
+    ) {
         self.mcpPath = mcpPath
         self.gate = gate
         self.health = health
         self.protectedResource = protectedResource
+        self.metrics = metrics
     }
 
     var inFlight: Int { counter.withLockedValue { $0 } }
@@ -230,6 +241,7 @@ public final class HostRouter: HostRequestHandler {
             }
             return health.response()
         }
+        if let metrics, request.path == metrics.path { return metrics.exporter.response(for: request) }
         if let protectedResource, protectedResource.handles(request.path) {
             // Public metadata: any origin may read it (RFC 9728 clients run in browsers too).
             var response = protectedResource.response(for: request, mcpPath: mcpPath)

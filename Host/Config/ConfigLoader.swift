@@ -159,7 +159,7 @@ public enum ConfigLoader {
         if let server = try top.section("server") {
             try server.keys(allowed: [
                 "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
-                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions", "metrics_path",
             ])
             try server.string("host", &config.server.host)
             try server.int("port", &config.server.port, min: 0, max: 65535)
@@ -172,6 +172,7 @@ public enum ConfigLoader {
             try server.int("max_sessions", &config.server.maxSessions, min: 1)
             try server.int("tools_page_size", &config.server.toolsPageSize, min: 1, max: 10_000)
             try server.optionalString("instructions", &config.server.instructions)
+            try server.optionalString("metrics_path", &config.server.metricsPath)
         }
         if let plugins = try top.section("plugins") {
             try plugins.keys(allowed: ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"])
@@ -265,7 +266,7 @@ public enum ConfigLoader {
         let known: [String: [String]] = [
             "server": [
                 "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
-                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions", "metrics_path",
             ],
             "plugins": ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"],
             "logging": ["level"],
@@ -306,6 +307,13 @@ public enum ConfigLoader {
         let file = config.source
         guard config.server.path.hasPrefix("/") else {
             throw ConfigError(file: file, key: "server.path", problem: "expected a path starting with '/', got \(config.server.path)")
+        }
+        if let metrics = config.server.metricsPath {
+            guard metrics.hasPrefix("/"), metrics != config.server.path, metrics != "/health" else {
+                throw ConfigError(
+                    file: file, key: "server.metrics_path",
+                    problem: "expected a path starting with '/' other than server.path and /health, got \(metrics)")
+            }
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logging.level) else {
             throw ConfigError(

@@ -16,6 +16,8 @@ public struct HostConfig: Sendable {
         public var maxSessions = 10_000
         public var toolsPageSize = 100
         public var instructions: String?
+        /// Serve Prometheus metrics (labelled by tenant id) at this path; nil: not served.
+        public var metricsPath: String?
     }
 
     public struct Plugins: Sendable {

@@ -149,3 +149,22 @@ public struct HostResponse: Sendable {
 public protocol HostRequestHandler: Sendable {
     func handle(_ request: HostRequest) async -> HostResponse
 }
+
+/// Where the request path reports what it did (metrics). Called on every request: implementations
+/// must be cheap and thread-safe, and label only by bounded values (never a credential).
+public protocol HostMetricsRecorder: Sendable {
+    /// One request through the gate: `tenant` is "-" when it was refused before a tenant was known.
+    func recordRequest(tenant: String, status: Int, duration: Duration)
+    /// One tools/call that reached a tool of the tenant's catalog.
+    func recordToolCall(tenant: String, tool: String, outcome: ToolCallOutcome, duration: Duration)
+}
+
+/// How a tool call ended, for metrics.
+public enum ToolCallOutcome: String, Sendable, Hashable {
+    case ok
+    case toolError = "tool_error"
+    case invalidArguments = "invalid_arguments"
+    case cancelled
+    case deadlineExceeded = "deadline_exceeded"
+    case internalError = "internal_error"
+}

@@ -72,13 +72,17 @@ public final class Gate: HostRequestHandler {
         public var rateLimiter: TenantRateLimiter?
         /// Request headers browsers may send besides the MCP ones (a custom API key header).
         public var credentialHeaders: [String]
+        /// Per-tenant request metrics; nil: none recorded.
+        public var metrics: (any HostMetricsRecorder)?
         public init(
-            origins: OriginPolicy, maxBodyBytes: Int, rateLimiter: TenantRateLimiter? = nil, credentialHeaders: [String] = []
+            origins: OriginPolicy, maxBodyBytes: Int, rateLimiter: TenantRateLimiter? = nil, credentialHeaders: [String] = [],
+            metrics: (any HostMetricsRecorder)? = nil
         ) {
             self.origins = origins
             self.maxBodyBytes = maxBodyBytes
             self.rateLimiter = rateLimiter
             self.credentialHeaders = credentialHeaders
+            self.metrics = metrics
         }
     }
 
@@ -102,11 +106,20 @@ public final class Gate: HostRequestHandler {
         "content-type, accept, authorization, x-api-key, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id"
 
     public func handle(_ request: HostRequest) async -> HostResponse {
+        guard let metrics = settings.metrics else { return await admit(request).response }
+        let started = ContinuousClock.now
+        let (response, tenant) = await admit(request)
+        metrics.recordRequest(tenant: tenant ?? "-", status: response.status, duration: ContinuousClock.now - started)
+        return response
+    }
+
+    /// The response, and the tenant once one was resolved.
+    private func admit(_ request: HostRequest) async -> (response: HostResponse, tenant: String?) {
         var cors = HostHeaders()
         if let origin = request.headers["origin"] {
             guard settings.origins.allows(origin) else {
                 logger.warning("origin refused", metadata: ["request_id": "\(request.requestID)", "origin": "\(origin)"])
-                return HostResponse.error(403, "Forbidden: origin \(origin) is not allowed")
+                return (HostResponse.error(403, "Forbidden: origin \(origin) is not allowed"), nil)
             }
             cors.add("access-control-allow-origin", origin)
             cors.add("vary", "origin")
@@ -117,25 +130,25 @@ public final class Gate: HostRequestHandler {
             headers.add("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
             headers.add("access-control-allow-headers", allowHeaders)
             headers.add("access-control-max-age", "600")
-            return HostResponse(status: 204, headers: headers)
+            return (HostResponse(status: 204, headers: headers), nil)
         }
         guard request.body.count <= settings.maxBodyBytes else {
-            return withHeaders(HostResponse.error(413, "request body larger than \(settings.maxBodyBytes) bytes"), cors)
+            return (withHeaders(HostResponse.error(413, "request body larger than \(settings.maxBodyBytes) bytes"), cors), nil)
         }
         let tenant: TenantHandle
         switch await resolver.resolve(request) {
         case .success(let resolved): tenant = resolved
-        case .failure(let rejection): return withHeaders(rejection.response, cors)
+        case .failure(let rejection): return (withHeaders(rejection.response, cors), nil)
         }
         if let limiter = settings.rateLimiter, let wait = limiter.acquire(tenant.tenantID) {
             logger.warning(
                 "rate limited",
                 metadata: ["request_id": "\(request.requestID)", "tenant": "\(tenant.tenantID)", "retry_after_s": "\(wait)"])
-            return withHeaders(
+            return (withHeaders(
                 HostResponse.error(429, "Too Many Requests: this tenant's rate limit is exceeded; retry after \(wait) s",
-                    headers: ["retry-after": "\(wait)"]), cors)
+                    headers: ["retry-after": "\(wait)"]), cors), tenant.tenantID)
         }
-        return withHeaders(await transport.handle(request, tenant: tenant), cors)
+        return (withHeaders(await transport.handle(request, tenant: tenant), cors), tenant.tenantID)
     }
 
     private func withHeaders(_ response: HostResponse, _ extra: HostHeaders) -> HostResponse {

@@ -1,4 +1,5 @@
 import Logging
+import MCPHostCore
 import MCPJSON
 import MCPPlugins
 import NIOCore
@@ -20,6 +21,8 @@ public struct ServerSettings: Sendable {
     public var keepAliveInterval: Duration = .seconds(15)
     /// Idle time after which a session expires.
     public var sessionIdleTimeout: Duration = .seconds(1800)
+    /// Tool-call metrics; nil: none recorded.
+    public var metrics: (any HostMetricsRecorder)?
     public init() {}
 }
 
@@ -151,6 +154,13 @@ public final class MCPServer: Sendable {
     private func callTool(params: JSONObject, scope: RequestScope) async throws(RPCError) -> RPCResult {
         guard let name = params["name"]?.stringValue else { throw .invalidParams("Invalid params: \"name\" must be a string") }
         guard let entry = scope.catalog.tool(named: name) else { throw .invalidParams("Unknown tool: \(name)") }
+        // Recorded only for tools of the catalog, so the tool label's values are bounded.
+        let started = ContinuousClock.now
+        var recorded = ToolCallOutcome.internalError
+        defer {
+            settings.metrics?.recordToolCall(
+                tenant: scope.tenantID, tool: name, outcome: recorded, duration: ContinuousClock.now - started)
+        }
         let arguments: JSONValue
         switch params["arguments"] {
         case nil, .null?: arguments = .object([:])
@@ -160,6 +170,7 @@ public final class MCPServer: Sendable {
         let violations = entry.definition.inputValidator.validate(arguments)
         if !violations.isEmpty {
             let detail = violations.prefix(5).map(\.description).joined(separator: "; ")
+            recorded = .invalidArguments
             return .value(toolErrorResult("Invalid arguments for tool \(name): \(detail)", scope: scope))
         }
 
@@ -180,7 +191,6 @@ public final class MCPServer: Sendable {
                 emit(RPCEncoder.notification(method: "notifications/progress", params: .object(params)))
             }
         }
-        let started = ContinuousClock.now
         let outcome = await entry.instance.call(
             tool: entry.definition.name, arguments: arguments.serialized(), context: context, deadline: deadline,
             on: eventLoopGroup.any(), progress: progress)
@@ -188,15 +198,20 @@ public final class MCPServer: Sendable {
 
         switch outcome {
         case .result(let bytes):
-            return try checkedResult(bytes, entry: entry, scope: scope)
+            let result = try checkedResult(bytes, entry: entry, scope: scope)
+            recorded = .ok
+            return result
         case .toolError(let message):
+            recorded = .toolError
             sendLog(.warning, ["tool": .string(name), "error": .string(message)], scope: scope)
             return .value(toolErrorResult(message, scope: scope))
         case .unknownTool(let message):
             throw .invalidParams("Unknown tool: \(name)\(message.isEmpty ? "" : " (\(message))")")
         case .cancelled:
+            recorded = .cancelled
             throw RPCError(RPCErrorCode.requestCancelled, "Request cancelled")
         case .deadlineExceeded(let milliseconds):
+            recorded = .deadlineExceeded
             scope.logger.warning(
                 "tool call deadline exceeded", metadata: ["tool": "\(name)", "deadline_ms": "\(milliseconds)"])
             sendLog(.error, ["tool": .string(name), "error": "deadline exceeded"], scope: scope)
