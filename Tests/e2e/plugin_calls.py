@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -94,3 +95,12 @@ def wait_http(url: str, proc: subprocess.Popen[Any], log: Path, what: str, timeo
         time.sleep(0.1)
     stop_process(proc)
     pytest.fail(f"{what} not ready after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}", pytrace=False)
+
+
+def silent_listener() -> socket.socket:
+    """A loopback socket that accepts connections and never answers: an upstream that hangs.
+    The caller closes it."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    return silent

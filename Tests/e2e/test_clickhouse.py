@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,7 +23,7 @@ import pytest
 from clickhouse_backend import RECORDED_EXPLAIN, RECORDED_QUERY, RECORDED_VERSION, ClickHouseServer, ExplainFront
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import result_of, stateless_call, text_of
-from plugin_calls import PluginCaller, err, ok
+from plugin_calls import PluginCaller, err, ok, silent_listener
 
 PLUGIN_FILE = "libMCPPluginClickHouse.so"
 READER = "reader"
@@ -337,9 +336,7 @@ def test_unreachable_server_is_an_error_within_the_deadline(workroot: Path) -> N
     finally:
         c.close()
     # ... and a server that accepts the connection but never answers.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
+    silent = silent_listener()
     c = Caller(_host(workroot, {"url": f"http://127.0.0.1:{silent.getsockname()[1]}"}, call_timeout_ms=2000))
     try:
         t0 = time.monotonic()

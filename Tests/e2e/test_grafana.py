@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import text_of
-from plugin_calls import PluginCaller, err, ok
+from plugin_calls import PluginCaller, err, ok, silent_listener
 from test_prometheus import T0, prometheus  # noqa: F401  (the real Prometheus fixture, reused)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grafana_double"))
@@ -560,9 +559,7 @@ def test_unreachable_grafana_is_an_error_within_the_deadline(workroot: Path) -> 
     finally:
         c.close()
     # ... and one that accepts connections but never answers: a timeout before the call's deadline.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
+    silent = silent_listener()
     c = Caller(_host(workroot, {"url": f"http://127.0.0.1:{silent.getsockname()[1]}", "token_env": TOKEN_ENV},
                      call_timeout_ms=2000))
     try:

@@ -10,7 +10,6 @@ Prometheus must be installed (`.ci/run` installs it): when it is missing these t
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import text_of
-from plugin_calls import PluginCaller, err, ok, stop_process, wait_http
+from plugin_calls import PluginCaller, err, ok, silent_listener, stop_process, wait_http
 
 PLUGIN_FILE = "libMCPPluginPrometheus.so"
 T0 = 1700000000
@@ -267,9 +266,7 @@ def test_unreachable_prometheus_is_an_error_within_the_deadline(workroot: Path) 
     finally:
         c.close()
     # ... and one that accepts connections but never answers (timeout before the call deadline).
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
+    silent = silent_listener()
     c = Caller(_host(workroot, {"url": f"http://127.0.0.1:{silent.getsockname()[1]}"}, call_timeout_ms=2000))
     try:
         t0 = time.monotonic()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.utils
 import json
 import re
-import socket
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import result_of, stateless_call, text_of
-from plugin_calls import err, ok
+from plugin_calls import err, ok, silent_listener
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests/tiflux_double"))
@@ -546,9 +545,7 @@ def test_unreachable_tiflux_fails_within_the_deadline(workroot: Path) -> None:
         c.client.close()
         h.stop()
     # Accepts connections, never answers: the request times out inside the call's deadline.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
+    silent = silent_listener()
     h = start_host(workroot, {"base_url": f"http://127.0.0.1:{silent.getsockname()[1]}/api/v2"}, call_timeout_ms=2000)
     c = Caller(h)
     try:
