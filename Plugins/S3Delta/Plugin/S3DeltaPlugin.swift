@@ -61,6 +61,8 @@ struct S3DeltaPlugin: MCPPlugin {
     /// (Computed: metatypes of a non-Sendable protocol cannot be stored in a global.)
     static var families: [any ToolFamily.Type] { [SourceTools.self, CSVTools.self, ParquetTools.self, DeltaTools.self] }
     static let tools: [ToolSpec] = families.flatMap { $0.specs }
+    /// CSV scans, Parquet decoding and `pread`s: off the host's event loops.
+    static let performsBlockingWork = true
     private static func family(of tool: String) -> (any ToolFamily.Type)? {
         families.first { family in family.specs.contains { $0.name == tool } }
     }
@@ -84,10 +86,8 @@ struct S3DeltaPlugin: MCPPlugin {
         // and the CSV tools read the tenant's limits: both travel with the task.
         let call = CallSettings(deadlineUnixMilliseconds: context.deadlineUnixMilliseconds, settings: settings)
         do {
-            return try await withTaskExecutorPreference(WorkExecutor.shared) {
-                try await CallSettings.$current.withValue(call) {
-                    try await family.call(tool, arguments: arguments, locator: sources, context: context)
-                }
+            return try await CallSettings.$current.withValue(call) {
+                try await family.call(tool, arguments: arguments, locator: sources, context: context)
             }
         } catch let error as ObjectStoreError {
             // notFound / denied / failed: the store's message is written for the model to read.

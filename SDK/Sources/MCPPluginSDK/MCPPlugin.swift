@@ -44,6 +44,9 @@ public protocol MCPPlugin: Sendable {
     static var credentialHeaders: [CredentialHeader] { get }
     /// The tools this plugin offers. Read once, when the host first loads the plugin.
     static var tools: [ToolSpec] { get }
+    /// True when `call` does CPU-heavy work or blocking I/O: its calls then run on a Dispatch
+    /// thread pool instead of the host's event loops (see `BlockingWorkExecutor`). Default false.
+    static var performsBlockingWork: Bool { get }
 
     /// Builds the instance of one tenant. A thrown error refuses the configuration.
     init(configuration: Configuration, host: PluginHost) throws
@@ -54,6 +57,7 @@ public protocol MCPPlugin: Sendable {
 
 extension MCPPlugin {
     public static var credentialHeaders: [CredentialHeader] { [] }
+    public static var performsBlockingWork: Bool { false }
 }
 
 extension MCPPlugin where Configuration == NoConfiguration {

@@ -177,7 +177,13 @@ final class PluginInstance<Plugin: MCPPlugin>: InstanceHandle, @unchecked Sendab
             do {
                 outcome = .result(
                     try await CallScope.$current.withValue(state) {
-                        try await plugin.call(tool, arguments: arguments, context: ToolContext(call: state))
+                        let context = ToolContext(call: state)
+                        guard Plugin.performsBlockingWork else {
+                            return try await plugin.call(tool, arguments: arguments, context: context)
+                        }
+                        return try await withTaskExecutorPreference(BlockingWorkExecutor.shared) {
+                            try await plugin.call(tool, arguments: arguments, context: context)
+                        }
                     })
             } catch {
                 outcome = CallOutcome(error)
