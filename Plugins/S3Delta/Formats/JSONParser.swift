@@ -1,7 +1,11 @@
+import MCPPluginSDK
+
 /// A small JSON parser producing `FormatValue`. Delta logs are JSON lines and every active file
 /// carries a statistics document; Foundation's JSONDecoder into an enum (trying each case in turn)
 /// was the bottleneck of a 10,000-file table, so this parses bytes directly (RFC 8259; integers
-/// that fit stay Int64, other numbers become Double).
+/// that fit stay Int64, other numbers become Double). Not the SDK's `AnyJSON.parse`: AnyJSON holds
+/// every number as a Double, and Delta statistics carry Int64 min/max values beyond 2^53 that must
+/// /// come back exact. Escapes are decoded with the SDK's `JSONEscape`.
 struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
@@ -123,13 +127,11 @@ struct JSONParser {
             guard i < bytes.count else { break }
             let e = bytes[i]
             i += 1
+            if let simple = JSONEscape.byte(for: e) {
+                out.append(simple)
+                continue
+            }
             switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if scalar >= 0xD800 && scalar < 0xDC00, bytes.count - i >= 6, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
@@ -149,19 +151,8 @@ struct JSONParser {
 
     mutating func hex4() throws -> UInt32 {
         guard bytes.count - i >= 4 else { throw error("truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[i]
-            let d: UInt32
-            switch b {
-            case 0x30...0x39: d = UInt32(b - 0x30)
-            case 0x41...0x46: d = UInt32(b - 0x37)
-            case 0x61...0x66: d = UInt32(b - 0x57)
-            default: throw error("invalid \\u escape")
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
+        guard let value = JSONEscape.hex4(bytes, at: i) else { throw error("invalid \\u escape") }
+        i += 4
+        return value
     }
 }

@@ -162,11 +162,12 @@ public enum AnyJSON: Codable, Sendable, Equatable {
     }
 }
 
-/// JSON string escapes, shared by the SDK's two readers (AnyJSON.parse and the argument decoder).
-enum JSONEscape {
+/// JSON string escapes (RFC 8259 §7), shared by every JSON reader plugins carry: the SDK's own two
+/// (AnyJSON.parse and the argument decoder) and format readers that need another value model.
+public enum JSONEscape {
     /// The byte a one-character escape (`\n`, `\"`, ...) stands for; nil for `u` and invalid ones.
     @inline(__always)
-    static func byte(for escape: UInt8) -> UInt8? {
+    public static func byte(for escape: UInt8) -> UInt8? {
         switch escape {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape
         case UInt8(ascii: "b"): 0x08
@@ -179,7 +180,7 @@ enum JSONEscape {
     }
 
     /// The value of the four hex digits at `start` (the caller checked there are four bytes).
-    static func hex4<Bytes: RandomAccessCollection>(_ bytes: Bytes, at start: Bytes.Index) -> UInt32?
+    public static func hex4<Bytes: RandomAccessCollection>(_ bytes: Bytes, at start: Bytes.Index) -> UInt32?
     where Bytes.Element == UInt8, Bytes.Index == Int {
         var value: UInt32 = 0
         for offset in 0..<4 {
