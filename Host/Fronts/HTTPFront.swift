@@ -74,6 +74,8 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let maxBodyBytes: Int
     private let logger: Logger
     private var state = State.idle
+    /// Set while `Task.immediate` runs the handler synchronously inside `dispatch`.
+    private var inline = InlineAnswer()
     /// Called when the connection closes during a streamed response.
     private var onClose: (() -> Void)?
 
@@ -132,22 +134,42 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         let handler = self.handler
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        inline = InlineAnswer(running: true)
         // Task.immediate runs the handler on this event-loop thread until it first suspends: a
         // request whose tool answers at once is handled inside channelRead with no job enqueued.
         Task.immediate {
             let response = await handler.handle(request)
-            // Written from a loop task, not here: the loop runs its tasks after the reads of a tick,
-            // so the answers to all connections that were readable leave in one burst. Writing
-            // inside channelRead sent each alone and woke the peer per response (perf: 16% of the
-            // CPU in cross-CPU wakeups, half the throughput at 64 connections).
+            if eventLoop.inEventLoop, bound.value.0.inline.running {
+                bound.value.0.inline.response = response
+                return
+            }
             eventLoop.execute {
                 let (this, context) = bound.value
-                this.write(context: context, head: head, response: response, close: false)
+                this.write(context: context, head: head, response: response, close: false, flush: true)
             }
+        }
+        let answered = inline.response
+        inline = InlineAnswer()
+        guard let response = answered else { return }
+        // Answered at once: the response is written now, still inside channelRead, so NIO's
+        // HTTPServerPipelineHandler sees it complete before the read of this tick ends and keeps the
+        // socket registered for reading (answering later made it drop and re-add read interest:
+        // two epoll_ctl calls per request). The flush waits for a loop task, which the loop runs
+        // after the reads of the tick, so the answers to all connections that were readable leave
+        // in one burst; flushing inside channelRead sent each alone and woke the peer per response
+        // (perf: 16% of the CPU in cross-CPU wakeups, half the throughput at 64 connections).
+        write(context: context, head: head, response: response, close: false, flush: false)
+        eventLoop.execute {
+            let (_, context) = bound.value
+            context.flush()
         }
     }
 
-    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, response: HostResponse, close: Bool) {
+    /// Writes `response`; `flush: false` leaves a buffered (non-streamed, keep-alive) answer for the
+    /// caller to flush.
+    private func write(
+        context: ChannelHandlerContext, head: HTTPRequestHead, response: HostResponse, close: Bool, flush: Bool = true
+    ) {
         let keepAlive = head.isKeepAlive && !close
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
@@ -156,11 +178,15 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch response.body {
         case .empty:
             headers.replaceOrAdd(name: "content-length", value: "0")
-            finish(context: context, head: HTTPResponseHead(version: head.version, status: status, headers: headers), body: nil, keepAlive: keepAlive)
+            finish(
+                context: context, head: HTTPResponseHead(version: head.version, status: status, headers: headers), body: nil,
+                keepAlive: keepAlive, flush: flush)
         case .bytes(let bytes):
             headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
             let buffer = context.channel.allocator.buffer(bytes: bytes)
-            finish(context: context, head: HTTPResponseHead(version: head.version, status: status, headers: headers), body: buffer, keepAlive: keepAlive)
+            finish(
+                context: context, head: HTTPResponseHead(version: head.version, status: status, headers: headers),
+                body: buffer, keepAlive: keepAlive, flush: flush)
         case .stream(let stream):
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
             context.flush()
@@ -188,15 +214,19 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func finish(context: ChannelHandlerContext, head: HTTPResponseHead, body: ByteBuffer?, keepAlive: Bool) {
+    private func finish(
+        context: ChannelHandlerContext, head: HTTPResponseHead, body: ByteBuffer?, keepAlive: Bool, flush: Bool
+    ) {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        endResponse(context: context, keepAlive: keepAlive)
+        endResponse(context: context, keepAlive: keepAlive, flush: flush)
     }
 
-    private func endResponse(context: ChannelHandlerContext, keepAlive: Bool) {
+    private func endResponse(context: ChannelHandlerContext, keepAlive: Bool, flush: Bool = true) {
         state = .idle
-        if keepAlive {
+        if keepAlive && !flush {
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
             let channel = context.channel
@@ -215,6 +245,12 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.debug("connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
+    }
+
+    /// A response the handler produced before its task first suspended.
+    private struct InlineAnswer {
+        var running = false
+        var response: HostResponse?
     }
 
     static func split(_ uri: String) -> (String, String?) {
