@@ -1,4 +1,8 @@
+import Logging
 import MCPJSON
+import MCPPlugins
+import NIOCore
+import NIOPosix
 import XCTest
 
 /// Plugins that throw, hang, or return garbage: each gets a clear answer, and the host goes on.
@@ -53,5 +57,34 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(fast.at("result", "content", 0, "text"), "quick")
         XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(1500))
         _ = await slow
+    }
+
+    /// A call made from a task that is already cancelled answers `.cancelled` at once (it used to
+    /// wait forever for a plugin that never completes); a call cancelled while running is asked to
+    /// stop and answers `.cancelled` too.
+    func testCallsFromCancelledTasksAnswerCancelled() async throws {
+        let host = try TestHost { $0.server.callTimeoutMs = 60_000 }
+        let image = try XCTUnwrap(host.app.plugins.snapshot.images.first { $0.name == "faults" })
+        let token = InstanceToken(pluginName: "faults", tenantID: "test", egressAllowList: nil, logger: Logger(label: "test"))
+        let instance = try PluginInstance(image: image, configuration: .object([:]), token: token)
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let call = { @Sendable () async -> PluginCallOutcome in
+            await instance.call(
+                tool: "hang", arguments: Array("{}".utf8), context: Array("{}".utf8),
+                deadline: .now() + .seconds(60), on: eventLoop)
+        }
+
+        let started = ContinuousClock.now
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await call()
+        }
+        guard case .cancelled = await early.value else { return XCTFail("expected .cancelled") }
+
+        let running = Task { await call() }
+        try await Task.sleep(for: .milliseconds(50))
+        running.cancel()
+        guard case .cancelled = await running.value else { return XCTFail("expected .cancelled") }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5))
     }
 }
