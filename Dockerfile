@@ -2,8 +2,9 @@
 # Build stage: the Swift 6.3 toolchain builds the host and every plugin in release mode.
 FROM swift:6.3-bookworm AS build
 # libsnappy-dev: the S3/Delta plugin decompresses Parquet pages with Debian's libsnappy.
+# libjemalloc-dev: the release mcp-host allocates with jemalloc (Package.swift says why).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsnappy-dev \
+ && apt-get install -y --no-install-recommends libsnappy-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +18,7 @@ RUN swift build -c release \
 # Runtime stage: the host, the plugins, the configuration and the system libraries they need.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libstdc++6 zlib1g libsnappy1v5 \
+ && apt-get install -y --no-install-recommends ca-certificates libstdc++6 zlib1g libsnappy1v5 libjemalloc2 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/lib/ /usr/lib/swift/linux/
 COPY --from=build /out/bin/mcp-host /opt/mcp-host/bin/mcp-host

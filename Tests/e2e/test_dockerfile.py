@@ -68,6 +68,14 @@ def test_runtime_stage_matches_what_ldd_reports() -> None:
                 continue  # Swift runtime: copied from the build stage
             needed.setdefault(package_of(library), library)
 
+    # Libraries only release builds link (the image's build): Package.swift's release-only
+    # `.linkedLibrary`s, resolved through the development symlink the build links against.
+    package_swift = (ROOT / "Package.swift").read_text()
+    for name in re.findall(r'\.linkedLibrary\("([^"]+)",[^)]*configuration: \.release', package_swift):
+        dev_link = next(Path("/usr/lib").glob(f"*/lib{name}.so"), None)
+        assert dev_link is not None, f"lib{name}.so not found: install its -dev package (scripts/deps build)"
+        needed.setdefault(package_of(str(dev_link)), str(dev_link))
+
     missing = set(needed) - listed - BASE_IMAGE_PACKAGES
     assert not missing, f"libraries loaded but not installed by the runtime stage: " \
                         f"{ {p: needed[p] for p in missing} }"
