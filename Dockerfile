@@ -8,7 +8,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN swift build -c release \
+# scripts/build-release: the release flags (it says why).
+RUN scripts/build-release \
  && mkdir -p /out/bin /out/plugins /out/lib \
  && cp .build/release/mcp-host /out/bin/ \
  && cp .build/release/libMCPPlugin*.so /out/plugins/ \
