@@ -46,7 +46,11 @@ public final class HTTPFront: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Response headers are checked in HTTPFrontHandler.write, where they are built:
+                    // NIO's validating handler did the same check for ~2% of a tools/call's
+                    // instructions, most of it the extra pipeline hop for each response part.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: true, withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPFrontHandler(handler: handler, maxBodyBytes: maxBody, logger: logger))
                 }
@@ -172,7 +176,16 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         let keepAlive = head.isKeepAlive && !close
         var headers = HTTPHeaders()
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        for (name, value) in response.headers {
+            guard Self.isValidField(name: name, value: value) else {
+                // Never sent: a CR or LF would let a value start a header or a response of its own.
+                logger.error("refusing to send an invalid response header", metadata: ["header": "\(name.prefix(64))"])
+                return write(
+                    context: context, head: head, response: .error(500, "the server produced an invalid response header"),
+                    close: close, flush: flush)
+            }
+            headers.add(name: name, value: value)
+        }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
         switch response.body {
@@ -251,6 +264,27 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     private struct InlineAnswer {
         var running = false
         var response: HostResponse?
+    }
+
+    /// RFC 9110 §5.1/§5.5, as NIO's validator applies it: a name is a non-empty token; a value holds
+    /// no control character but HTAB (CR, LF and NUL are the dangerous ones; obs-text passes).
+    static func isValidField(name: String, value: String) -> Bool {
+        let nameOK = name.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.isEmpty && bytes.allSatisfy { Self.tokenBytes[Int($0)] }
+        } ?? (!name.isEmpty && name.utf8.allSatisfy { Self.tokenBytes[Int($0)] })
+        guard nameOK else { return false }
+        let isControl = { (byte: UInt8) in (byte < 0x20 && byte != 0x09) || byte == 0x7F }
+        return !(value.utf8.withContiguousStorageIfAvailable { $0.contains(where: isControl) } ?? value.utf8.contains(where: isControl))
+    }
+
+    /// tchar of RFC 9110 §5.6.2, indexed by byte.
+    private static let tokenBytes: [Bool] = (0..<256).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+        }
     }
 
     static func split(_ uri: String) -> (String, String?) {

@@ -81,6 +81,51 @@ final class HTTPFrontTests: XCTestCase {
             XCTAssertEqual(ok.status, .ok)
         }
     }
+
+    /// A response header carrying CR/LF or another control character, or with an invalid name, is
+    /// never sent: the client gets a 500 and the connection stays usable.
+    func testInvalidResponseHeadersAreNeverSent() async throws {
+        struct Handler: HostRequestHandler {
+            func handle(_ request: HostRequest) async -> HostResponse {
+                var headers = HostHeaders()
+                switch request.path {
+                case "/value": headers.add("x-note", "a\r\nset-cookie: injected=1")
+                case "/name": headers.add("x note", "fine")
+                case "/control": headers.add("x-note", "bell \u{7}")
+                default: headers.add("x-note", "fine\tobs-text \u{E9}")
+                }
+                return HostResponse(status: 200, headers: headers, body: .bytes(Array("ok".utf8)))
+            }
+        }
+        let front = HTTPFront(
+            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: 1024), handler: Handler(), group: TestHost.group,
+            logger: Logger(label: "test"))
+        let channel = try await front.bind()
+        let port = try XCTUnwrap(channel.localAddress?.port)
+        let client = HTTPClient(eventLoopGroup: TestHost.group)
+        do {
+            for path in ["/value", "/name", "/control", "/ok"] {
+                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(5))
+                let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
+                if path == "/ok" {
+                    XCTAssertEqual(response.status, .ok)
+                    XCTAssertEqual(body, "ok")
+                    XCTAssertEqual(response.headers.first(name: "x-note"), "fine\tobs-text \u{E9}")
+                } else {
+                    XCTAssertEqual(response.status, .internalServerError, path)
+                    XCTAssertTrue(body.contains("invalid response header"), body)
+                    XCTAssertNil(response.headers.first(name: "set-cookie"))
+                    XCTAssertNil(response.headers.first(name: "x-note"))
+                }
+            }
+        } catch {
+            try? await client.shutdown()
+            try? await channel.close()
+            throw error
+        }
+        try await client.shutdown()
+        try await channel.close()
+    }
 }
 
 struct MCPConfigShim {
