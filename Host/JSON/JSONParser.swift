@@ -171,7 +171,9 @@ private struct JSONBytesParser {
             let byte = bytes[cursor]
             if byte == UInt8(ascii: "\"") {
                 index = cursor + 1
-                return try Self.makeString(UnsafeRawBufferPointer(rebasing: bytes[start..<cursor]), ascii: bits < 0x80, offset: start)
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<cursor])
+                if let interned = InternedStrings.lookup(raw) { return interned }
+                return try Self.makeString(raw, ascii: bits < 0x80, offset: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 {

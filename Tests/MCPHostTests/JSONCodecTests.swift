@@ -303,4 +303,23 @@ final class JSONCodecTests: XCTestCase {
             }
         }
     }
+
+    /// Envelope keys and values come from the intern table; what the table does not hold, near
+    /// misses, escaped spellings and non-ASCII text parse as before.
+    func testInternedStringsParseLikeAnyOther() throws {
+        for word in ["jsonrpc", "io.modelcontextprotocol/protocolVersion", "tools/call", "2026-07-28"] {
+            var bytes = Array(word.utf8)
+            XCTAssertEqual(bytes.withUnsafeBytes { InternedStrings.lookup($0) }, word)
+            bytes[bytes.count - 1] ^= 0x20
+            XCTAssertNil(bytes.withUnsafeBytes { InternedStrings.lookup($0) })
+        }
+        XCTAssertNil(Array("".utf8).withUnsafeBytes { InternedStrings.lookup($0) })
+        let value = try JSONValue.parse(
+            #"{"jsonrpc":"2.0","metho\u0064":"tools/lis","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"jsonrpc":"2.0x","name":"n\u00e4me"}"#)
+        XCTAssertEqual(value["jsonrpc"], "2.0x")
+        XCTAssertEqual(value["method"], "tools/lis")
+        XCTAssertEqual(value.at("_meta", "io.modelcontextprotocol/protocolVersion"), "2026-07-28")
+        XCTAssertEqual(value["name"], "n\u{E4}me")
+        XCTAssertEqual(value.objectValue?.count, 4)
+    }
 }
