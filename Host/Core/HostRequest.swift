@@ -39,7 +39,7 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Header names are ASCII tokens; folding A-Z is enough and needs no new strings.
     @inlinable
-    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+    public static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
         var a = a, b = b
         return a.withUTF8 { x in

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Logging
-import MCPFronts
+@testable import MCPFronts
 import MCPHostCore
 import MCPJSON
 import NIOCore
@@ -125,6 +125,25 @@ final class HTTPFrontTests: XCTestCase {
         }
         try await client.shutdown()
         try await channel.close()
+    }
+
+    func testPathQuerySplitAndRequestIDs() {
+        XCTAssertEqual(HTTPFrontHandler.split("/mcp").0, "/mcp")
+        XCTAssertTrue(HTTPFrontHandler.split("/mcp").1 == nil)
+        XCTAssertTrue(HTTPFrontHandler.split("/mcp?a=1&b=é?") == ("/mcp", "a=1&b=é?"))
+        XCTAssertTrue(HTTPFrontHandler.split("/é/?") == ("/é/", ""))
+        XCTAssertFalse(HTTPFrontHandler.isFramingHeader("content-type"))
+        XCTAssertTrue(HTTPFrontHandler.isFramingHeader("Content-Length"))
+        XCTAssertTrue(HTTPFrontHandler.isFramingHeader("transfer-Encoding"))
+
+        let ids = (0..<40).map { _ in RequestID.next() }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for pair in zip(ids, ids.dropFirst()) {
+            let (a, b) = (pair.0.split(separator: "-"), pair.1.split(separator: "-"))
+            XCTAssertEqual(a.count, 2)
+            XCTAssertEqual(a[0], b[0])
+            XCTAssertEqual(Int(b[1], radix: 36), Int(a[1], radix: 36)! + 1, "\(pair)")
+        }
     }
 }
 
