@@ -16,8 +16,15 @@ final class HTTPFrontTests: XCTestCase {
         configure(&shim)
         let limit = shim.maxBodyBytes
         let host = try TestHost { $0.server.maxBodyBytes = limit }
+        try await withFront(handler: host.app.router, maxBodyBytes: limit, body)
+    }
+
+    /// Serves `handler` on a loopback port through the NIO front, with a client for it.
+    private func withFront(
+        handler: HostRequestHandler, maxBodyBytes: Int, _ body: (String, HTTPClient) async throws -> Void
+    ) async throws {
         let front = HTTPFront(
-            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: limit), handler: host.app.router, group: TestHost.group,
+            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes), handler: handler, group: TestHost.group,
             logger: Logger(label: "test"))
         let channel = try await front.bind()
         let port = try XCTUnwrap(channel.localAddress?.port)
@@ -97,15 +104,9 @@ final class HTTPFrontTests: XCTestCase {
                 return HostResponse(status: 200, headers: headers, body: .bytes(Array("ok".utf8)))
             }
         }
-        let front = HTTPFront(
-            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: 1024), handler: Handler(), group: TestHost.group,
-            logger: Logger(label: "test"))
-        let channel = try await front.bind()
-        let port = try XCTUnwrap(channel.localAddress?.port)
-        let client = HTTPClient(eventLoopGroup: TestHost.group)
-        do {
+        try await withFront(handler: Handler(), maxBodyBytes: 1024) { url, client in
             for path in ["/value", "/name", "/control", "/ok"] {
-                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(5))
+                let response = try await client.execute(HTTPClientRequest(url: url + path), timeout: .seconds(5))
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
                 if path == "/ok" {
                     XCTAssertEqual(response.status, .ok)
@@ -118,13 +119,7 @@ final class HTTPFrontTests: XCTestCase {
                     XCTAssertNil(response.headers.first(name: "x-note"))
                 }
             }
-        } catch {
-            try? await client.shutdown()
-            try? await channel.close()
-            throw error
         }
-        try await client.shutdown()
-        try await channel.close()
     }
 
     func testPathQuerySplitAndRequestIDs() {
