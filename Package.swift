@@ -131,7 +131,7 @@ let package = Package(
             path: "Host/CLI", swiftSettings: hostSettings,
             // Release builds allocate with jemalloc (Debian's libjemalloc), as Vapor's deployment
             // template does: glibc's malloc/free cost ~3.5% of the instructions of a tools/call
-            // (scripts/callgrind-request-cost: 183.1k -> 176.6k). Plugins loaded into the process use
+            // (scripts/callgrind-request-cost: 183.1k -> 177.0k). Plugins loaded into the process use
             // it too (one allocator per process); debug builds and the tests keep glibc's.
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux], configuration: .release))]),
 
