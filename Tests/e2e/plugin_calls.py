@@ -69,6 +69,18 @@ def err(result: dict[str, Any]) -> str:
     return text_of(result)
 
 
+def timed_error(caller: Any, tool: str, args: dict[str, Any] | None = None) -> tuple[str, float]:
+    """Calls `tool`, which must fail, then closes `caller` (which stops its host). Returns the error
+    text and the seconds the call took: the "upstream unreachable, answered within the deadline"
+    checks of every plugin."""
+    try:
+        t0 = time.monotonic()
+        msg = err(caller.call(tool, args))
+        return msg, time.monotonic() - t0
+    finally:
+        caller.close()
+
+
 def stop_process(proc: subprocess.Popen[Any]) -> None:
     """SIGTERM, then SIGKILL after 10 s."""
     if proc.poll() is None:

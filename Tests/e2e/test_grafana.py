@@ -19,7 +19,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import text_of
-from plugin_calls import PluginCaller, err, ok, silent_listener
+from plugin_calls import PluginCaller, err, ok, silent_listener, timed_error
 from test_prometheus import T0, prometheus  # noqa: F401  (the real Prometheus fixture, reused)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grafana_double"))
@@ -550,24 +550,16 @@ def test_egress_allow_list_applies(double: Double, workroot: Path) -> None:
 
 def test_unreachable_grafana_is_an_error_within_the_deadline(workroot: Path) -> None:
     # A port nobody listens on (connection refused) ...
-    c = Caller(_host(workroot, {"url": f"http://127.0.0.1:{free_port()}", "token_env": TOKEN_ENV}, call_timeout_ms=3000))
-    try:
-        t0 = time.monotonic()
-        msg = err(c.call("search_dashboards"))
-        assert msg.startswith("Grafana is unreachable (127.0.0.1:"), msg
-        assert time.monotonic() - t0 < 3.0
-    finally:
-        c.close()
+    msg, elapsed = timed_error(
+        Caller(_host(workroot, {"url": f"http://127.0.0.1:{free_port()}", "token_env": TOKEN_ENV}, call_timeout_ms=3000)),
+        "search_dashboards")
+    assert msg.startswith("Grafana is unreachable (127.0.0.1:"), msg
+    assert elapsed < 3.0
     # ... and one that accepts connections but never answers: a timeout before the call's deadline.
-    silent = silent_listener()
-    c = Caller(_host(workroot, {"url": f"http://127.0.0.1:{silent.getsockname()[1]}", "token_env": TOKEN_ENV},
-                     call_timeout_ms=2000))
-    try:
-        t0 = time.monotonic()
-        msg = err(c.call("get_dashboard_summary", {"uid": "svc"}))
-        elapsed = time.monotonic() - t0
-        assert msg.startswith("Grafana is unreachable") or "deadline" in msg, msg
-        assert elapsed < 4.0, elapsed
-    finally:
-        c.close()
-        silent.close()
+    with silent_listener() as silent:
+        msg, elapsed = timed_error(
+            Caller(_host(workroot, {"url": f"http://127.0.0.1:{silent.getsockname()[1]}", "token_env": TOKEN_ENV},
+                         call_timeout_ms=2000)),
+            "get_dashboard_summary", {"uid": "svc"})
+    assert msg.startswith("Grafana is unreachable") or "deadline" in msg, msg
+    assert elapsed < 4.0, elapsed

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import BUILD_DIR, Host, free_port
 from mcpwire import result_of, stateless_call, text_of
-from plugin_calls import err, ok, silent_listener
+from plugin_calls import err, ok, silent_listener, timed_error
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests/tiflux_double"))
@@ -100,6 +100,10 @@ class Caller:
 
     def tools(self, key: str = KEY_A) -> dict[str, dict[str, Any]]:
         return {t["name"]: t for t in result_of(self.raw("tools/list", {}, key))["tools"]}
+
+    def close(self) -> None:
+        self.client.close()
+        self.host.stop()
 
 
 # ------------------------------------------------------------------------------- the double ----
@@ -504,8 +508,7 @@ def test_key_from_the_environment_or_a_file_without_pass_through(double: TiFluxD
     try:
         assert ok(c.call("get_ticket", {"ticket_number": 2}))["ticket"]["title"] == "Globex: Troca de notebook"
     finally:
-        c.client.close()
-        h.stop()
+        c.close()
     key_file = workroot / "tiflux-key.txt"
     key_file.write_text(KEY_A + "\n")
     h = start_host(workroot, {"base_url": double.base_url, "api_key_file": str(key_file)}, auth="none")
@@ -513,8 +516,7 @@ def test_key_from_the_environment_or_a_file_without_pass_through(double: TiFluxD
     try:
         assert ok(c.call("get_ticket", {"ticket_number": 1}))["ticket"]["title"] == "Sem acesso ao e-mail #1"
     finally:
-        c.client.close()
-        h.stop()
+        c.close()
     # Refused configurations: the tools are not served, and the log says why (never with a key).
     for settings, reason in (({"api_key_env": "TIFLUX_UNSET_VAR"}, "api_key_env: environment variable TIFLUX_UNSET_VAR is not set"),
                              ({"api_key_file": str(workroot / "no-such-file")}, "api_key_file: cannot read"),
@@ -527,36 +529,25 @@ def test_key_from_the_environment_or_a_file_without_pass_through(double: TiFluxD
             assert not any(n.startswith("tiflux.") for n in c.tools()), settings
             assert reason in h.logs(), (settings, h.logs()[-2000:])
         finally:
-            c.client.close()
-            h.stop()
+            c.close()
 
 
 def test_unreachable_tiflux_fails_within_the_deadline(workroot: Path) -> None:
     # Nobody listens: connection refused, retried (a read) with backoff until the deadline is near.
-    h = start_host(workroot, {"base_url": f"http://127.0.0.1:{free_port()}/api/v2"}, call_timeout_ms=3000)
-    c = Caller(h)
-    try:
-        t0 = time.monotonic()
-        msg = err(c.call("get_ticket", {"ticket_number": 1}))
-        # The plugin's own message (not the host's deadline error) proves it answered in time.
-        assert "TiFlux is unreachable (127.0.0.1:" in msg, msg
-        assert time.monotonic() - t0 < 3.5
-    finally:
-        c.client.close()
-        h.stop()
+    msg, elapsed = timed_error(
+        Caller(start_host(workroot, {"base_url": f"http://127.0.0.1:{free_port()}/api/v2"}, call_timeout_ms=3000)),
+        "get_ticket", {"ticket_number": 1})
+    # The plugin's own message (not the host's deadline error) proves it answered in time.
+    assert "TiFlux is unreachable (127.0.0.1:" in msg, msg
+    assert elapsed < 3.5
     # Accepts connections, never answers: the request times out inside the call's deadline.
-    silent = silent_listener()
-    h = start_host(workroot, {"base_url": f"http://127.0.0.1:{silent.getsockname()[1]}/api/v2"}, call_timeout_ms=2000)
-    c = Caller(h)
-    try:
-        t0 = time.monotonic()
-        msg = err(c.call("create_ticket", {"title": "x", "description": "y", "client_id": 10, "desk_id": 1}))
-        assert msg.startswith("TiFlux is unreachable (127.0.0.1:") and "timeout" in msg, msg
-        assert time.monotonic() - t0 < 2.5
-    finally:
-        c.client.close()
-        h.stop()
-        silent.close()
+    with silent_listener() as silent:
+        msg, elapsed = timed_error(
+            Caller(start_host(workroot, {"base_url": f"http://127.0.0.1:{silent.getsockname()[1]}/api/v2"},
+                              call_timeout_ms=2000)),
+            "create_ticket", {"title": "x", "description": "y", "client_id": 10, "desk_id": 1})
+    assert msg.startswith("TiFlux is unreachable (127.0.0.1:") and "timeout" in msg, msg
+    assert elapsed < 2.5
 
 
 def test_keys_never_appear_in_results_or_host_logs(tiflux: Caller) -> None:
