@@ -6,6 +6,10 @@ import MCPJSON
 import NIOCore
 import NIOPosix
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 
 /// The same host over a real socket: the NIO front's framing, limits and streaming.
 final class HTTPFrontTests: XCTestCase {
@@ -127,9 +131,9 @@ final class HTTPFrontTests: XCTestCase {
         XCTAssertTrue(HTTPFrontHandler.split("/mcp").1 == nil)
         XCTAssertTrue(HTTPFrontHandler.split("/mcp?a=1&b=é?") == ("/mcp", "a=1&b=é?"))
         XCTAssertTrue(HTTPFrontHandler.split("/é/?") == ("/é/", ""))
-        XCTAssertFalse(HTTPFrontHandler.isFramingHeader("content-type"))
-        XCTAssertTrue(HTTPFrontHandler.isFramingHeader("Content-Length"))
-        XCTAssertTrue(HTTPFrontHandler.isFramingHeader("transfer-Encoding"))
+        XCTAssertFalse(HTTPWire.isFramingHeader("content-type"))
+        XCTAssertTrue(HTTPWire.isFramingHeader("Content-Length"))
+        XCTAssertTrue(HTTPWire.isFramingHeader("transfer-Encoding"))
 
         let ids = (0..<40).map { _ in RequestID.next() }
         XCTAssertEqual(Set(ids).count, ids.count)
@@ -139,6 +143,246 @@ final class HTTPFrontTests: XCTestCase {
             XCTAssertEqual(a[0], b[0])
             XCTAssertEqual(Int(b[1], radix: 36), Int(a[1], radix: 36)! + 1, "\(pair)")
         }
+    }
+
+    // MARK: wire behaviour, seen from a raw socket
+
+    /// Answers by path: `/slow` after a pause (its task suspends), `/stream` as a streamed body,
+    /// `/empty` with 204, anything else at once with the path as the body.
+    private struct WireHandler: HostRequestHandler {
+        func handle(_ request: HostRequest) async -> HostResponse {
+            switch request.path {
+            case "/slow":
+                try? await Task.sleep(for: .milliseconds(50))
+                return HostResponse(status: 200, body: .bytes(Array("slow".utf8)))
+            case "/stream":
+                let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+                continuation.yield(Array("data: one\n\n".utf8))
+                continuation.yield([])
+                continuation.yield(Array("data: two\n\n".utf8))
+                continuation.finish()
+                return HostResponse(
+                    status: 200, headers: ["content-type": "text/event-stream"],
+                    body: .stream(HostResponseStream(chunks: chunks, onClientGone: {})))
+            case "/empty":
+                return HostResponse(status: 204, headers: ["x-note": "none"])
+            default:
+                var headers = HostHeaders()
+                headers.add("content-type", "text/plain")
+                headers.add("content-length", "999")  // the front's framing wins
+                return HostResponse(status: 200, headers: headers, body: .bytes(Array("\(request.method) \(request.path) \(request.body.count)".utf8)))
+            }
+        }
+    }
+
+    private func withRawFront(maxBodyBytes: Int = 1024, _ body: (Int) async throws -> Void) async throws {
+        try await withFront(handler: WireHandler(), maxBodyBytes: maxBodyBytes) { url, _ in
+            try await body(try XCTUnwrap(Int(url.split(separator: ":").last!)))
+        }
+    }
+
+    /// Requests sent back to back before any answer are answered in order, each once, including
+    /// behind one whose handler suspends.
+    func testPipelinedRequestsAreAnsweredInOrder() async throws {
+        try await withRawFront { port in
+            let connection = try RawConnection(port: port)
+            connection.send(
+                "GET /slow HTTP/1.1\r\nhost: x\r\n\r\n" + "POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nabc"
+                    + "GET /stream HTTP/1.1\r\nhost: x\r\n\r\n" + "GET /b HTTP/1.1\r\nhost: x\r\n\r\n")
+            let bodies = try (0..<4).map { _ in try XCTUnwrap(connection.nextResponse()).body }
+            XCTAssertEqual(bodies, ["slow", "POST /a 3", "data: one\n\ndata: two\n\n", "GET /b 0"])
+            connection.send("GET /c HTTP/1.1\r\nhost: x\r\n\r\n")
+            XCTAssertEqual(connection.nextResponse()?.body, "GET /c 0")
+        }
+    }
+
+    func testUnparsableRequestGets400AndTheConnectionCloses() async throws {
+        try await withRawFront { port in
+            let connection = try RawConnection(port: port)
+            connection.send("GET /a HTTP/1.1\r\nhost: x\r\n\r\n" + "NOT HTTP AT ALL\r\n\r\n")
+            XCTAssertEqual(connection.nextResponse()?.body, "GET /a 0")
+            let refused = try XCTUnwrap(connection.nextResponse())
+            XCTAssertEqual(refused.status, 400)
+            XCTAssertEqual(refused.headers["connection"], "close")
+            XCTAssertTrue(connection.isClosedByPeer())
+        }
+    }
+
+    /// HEAD gets the GET headers and no body; 204 gets neither a body nor a content-length; a
+    /// handler's own content-length never reaches the wire. The connection stays usable after each.
+    func testHeadAndNoContentResponsesCarryNoBody() async throws {
+        try await withRawFront { port in
+            let connection = try RawConnection(port: port)
+            connection.send("HEAD /h HTTP/1.1\r\nhost: x\r\n\r\n")
+            let head = try XCTUnwrap(connection.nextResponse(bodyless: true))
+            XCTAssertEqual(head.status, 200)
+            XCTAssertEqual(head.headers["content-length"], "9")  // the size of "HEAD /h 0", which is not sent
+            connection.send("GET /empty HTTP/1.1\r\nhost: x\r\n\r\n")
+            let empty = try XCTUnwrap(connection.nextResponse(bodyless: true))
+            XCTAssertEqual(empty.status, 204)
+            XCTAssertNil(empty.headers["content-length"])
+            XCTAssertEqual(empty.headers["x-note"], "none")
+            connection.send("GET /after HTTP/1.1\r\nhost: x\r\n\r\n")
+            let after = try XCTUnwrap(connection.nextResponse())
+            XCTAssertEqual(after.body, "GET /after 0")
+            XCTAssertEqual(after.headers["content-length"], "12")
+        }
+    }
+
+    /// `expect: 100-continue`: a body within the limit is asked for; one over it is refused before
+    /// the client sends it.
+    func testExpectContinue() async throws {
+        try await withRawFront(maxBodyBytes: 16) { port in
+            let connection = try RawConnection(port: port)
+            connection.send("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
+            XCTAssertEqual(connection.nextResponse(bodyless: true)?.status, 100)
+            connection.send("hello")
+            XCTAssertEqual(connection.nextResponse()?.body, "POST /up 5")
+
+            let refused = try RawConnection(port: port)
+            refused.send("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 17\r\nexpect: 100-continue\r\n\r\n")
+            let answer = try XCTUnwrap(refused.nextResponse())
+            XCTAssertEqual(answer.status, 413)
+            XCTAssertTrue(answer.body.contains("larger than 16 bytes"), answer.body)
+            XCTAssertTrue(refused.isClosedByPeer())
+        }
+    }
+
+    /// HTTP/1.0: keep-alive only when asked for (and then said so); a streamed body runs until the
+    /// server closes, since 1.0 has no chunked encoding.
+    func testHTTP10KeepAliveAndStreaming() async throws {
+        try await withRawFront { port in
+            let connection = try RawConnection(port: port)
+            connection.send("GET /k HTTP/1.0\r\nconnection: keep-alive\r\n\r\n")
+            let kept = try XCTUnwrap(connection.nextResponse())
+            XCTAssertEqual(kept.statusLine, "HTTP/1.0 200 OK")
+            XCTAssertEqual(kept.headers["connection"], "keep-alive")
+            connection.send("GET /stream HTTP/1.0\r\nconnection: keep-alive\r\n\r\n")
+            let streamed = try XCTUnwrap(connection.nextResponse())
+            XCTAssertNil(streamed.headers["transfer-encoding"])
+            XCTAssertEqual(streamed.headers["connection"], "close")
+            XCTAssertEqual(streamed.body, "data: one\n\ndata: two\n\n")
+
+            let plain = try RawConnection(port: port)
+            plain.send("GET /p HTTP/1.0\r\n\r\n")
+            let closed = try XCTUnwrap(plain.nextResponse())
+            XCTAssertEqual(closed.headers["connection"], "close")
+            XCTAssertEqual(closed.body, "GET /p 0")
+            XCTAssertTrue(plain.isClosedByPeer())
+        }
+    }
+}
+
+/// A blocking TCP client that sends exactly the bytes a test writes and parses what comes back,
+/// so framing can be checked byte for byte (an HTTP client library would hide it).
+final class RawConnection {
+    struct Response {
+        var statusLine: String
+        var status: Int
+        var headers: HostHeaders
+        var body: String
+    }
+
+    private let fd: Int32
+    private var received: [UInt8] = []
+    private var peerClosed = false
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return }
+            sent += n
+        }
+    }
+
+    /// Reads more; false at end of stream, on error or after 5 s without data.
+    private func fill() -> Bool {
+        guard !peerClosed else { return false }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else {
+            peerClosed = true
+            return false
+        }
+        received += chunk[..<n]
+        return true
+    }
+
+    /// True once the server has closed its side (reads return end of stream).
+    func isClosedByPeer() -> Bool {
+        while fill() {}
+        return peerClosed
+    }
+
+    /// The next response: framed by content-length, chunked encoding, or the end of the stream.
+    /// `bodyless` for answers to HEAD and for 1xx/204/304, which have no body whatever they say.
+    func nextResponse(bodyless: Bool = false) -> Response? {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        var end: Int?
+        while true {
+            if received.count >= 4, let at = (0...(received.count - 4)).first(where: { Array(received[$0..<$0 + 4]) == separator }) {
+                end = at
+                break
+            }
+            guard fill() else { return nil }
+        }
+        let headText = String(decoding: received[..<end!], as: UTF8.self)
+        received.removeFirst(end! + 4)
+        var lines = headText.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst()
+        var headers = HostHeaders()
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+        }
+        let status = Int(statusLine.split(separator: " ")[1]) ?? 0
+        var body: [UInt8] = []
+        if bodyless {
+        } else if let length = headers["content-length"].flatMap(Int.init) {
+            while received.count < length { guard fill() else { return nil } }
+            body = Array(received[..<length])
+            received.removeFirst(length)
+        } else if headers["transfer-encoding"] == "chunked" {
+            while true {
+                var lineEnd: Int?
+                while lineEnd == nil {
+                    lineEnd = received.indices.dropLast().first { received[$0] == 13 && received[$0 + 1] == 10 }
+                    if lineEnd == nil { guard fill() else { return nil } }
+                }
+                let size = Int(String(decoding: received[..<lineEnd!], as: UTF8.self), radix: 16) ?? 0
+                received.removeFirst(lineEnd! + 2)
+                while received.count < size + 2 { guard fill() else { return nil } }
+                body += received[..<size]
+                received.removeFirst(size + 2)
+                if size == 0 { break }
+            }
+        } else {
+            while fill() {}
+            body = received
+            received = []
+        }
+        return Response(statusLine: statusLine, status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
     }
 }
 
