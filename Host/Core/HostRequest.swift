@@ -9,22 +9,26 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, String)...) { entries = elements.map { ($0.0, $0.1) } }
 
     /// The first value of `name`, compared case-insensitively (ASCII, without allocating).
+    // The lookups walk `entries` by index: `for entry in entries` copied each entry out, retaining
+    // its name and value (~100 retain/release pairs of a tools/call's ~10 header lookups).
     public subscript(name: String) -> String? {
-        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) { return entry.value }
+        for index in entries.indices where Self.equalsIgnoringASCIICase(entries[index].name, name) {
+            return entries[index].value
+        }
         return nil
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        entries.filter { Self.equalsIgnoringASCIICase($0.name, name) }.map(\.value)
+        entries.indices.filter { Self.equalsIgnoringASCIICase(entries[$0].name, name) }.map { entries[$0].value }
     }
 
     /// The first value of `name` and how many times it appears, in one pass (no allocation).
     public func firstValueAndCount(of name: String) -> (value: String?, count: Int) {
         var first: String?
         var count = 0
-        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) {
-            if count == 0 { first = entry.value }
+        for index in entries.indices where Self.equalsIgnoringASCIICase(entries[index].name, name) {
+            if count == 0 { first = entries[index].value }
             count += 1
         }
         return (first, count)
@@ -33,7 +37,7 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// How many times `name` appears (no allocation).
     public func count(of name: String) -> Int {
         var count = 0
-        for entry in entries where Self.equalsIgnoringASCIICase(entry.name, name) { count += 1 }
+        for index in entries.indices where Self.equalsIgnoringASCIICase(entries[index].name, name) { count += 1 }
         return count
     }
 
@@ -41,18 +45,27 @@ public struct HostHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     @inlinable
     public static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                guard x.count == y.count else { return false }
-                for i in 0..<x.count where x[i] != y[i] {
-                    if x[i] | 0x20 != y[i] | 0x20 { return false }
-                    let lower = x[i] | 0x20
-                    if lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
-                }
-                return true
-            }
+        let same = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in Self.equalsIgnoringASCIICase(x, y) }
         }
+        return (same ?? nil) ?? Self.equalsIgnoringASCIICase(Array(a.utf8)[...], Array(b.utf8)[...])
+    }
+
+    @inlinable @usableFromInline
+    static func equalsIgnoringASCIICase<Bytes: RandomAccessCollection<UInt8>>(_ x: Bytes, _ y: Bytes) -> Bool
+    where Bytes.Index == Int {
+        guard x.count == y.count else { return false }
+        var i = x.startIndex, j = y.startIndex
+        while i < x.endIndex {
+            let (p, q) = (x[i], y[j])
+            if p != q {
+                let lower = p | 0x20
+                if lower != q | 0x20 || lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
+            }
+            i += 1
+            j += 1
+        }
+        return true
     }
 
     public mutating func add(_ name: String, _ value: String) { entries.append((name, value)) }

@@ -126,6 +126,27 @@ final class HTTPFrontTests: XCTestCase {
         }
     }
 
+    /// Header names match ignoring ASCII case only: `[`/`{` and `@`/`` ` `` differ by the case bit
+    /// but are not letters, and non-ASCII letters are never folded.
+    func testHeaderLookupFoldsASCIILettersOnly() {
+        let headers: HostHeaders = [
+            "Content-Type": "a", "MCP-Protocol-Version": "b", "x[": "c", "X-Dup": "1", "x-dup": "2",
+            "x-a-header-name-well-over-fifteen-bytes": "d", "\u{C9}t\u{E9}": "e",
+        ]
+        XCTAssertEqual(headers["content-type"], "a")
+        XCTAssertEqual(headers["mcp-protocol-version"], "b")
+        XCTAssertEqual(headers["X-A-HEADER-NAME-WELL-OVER-FIFTEEN-BYTES"], "d")
+        XCTAssertNil(headers["x{"])
+        XCTAssertNil(headers["content-typ"])
+        XCTAssertNil(headers["\u{E9}t\u{E9}"])
+        XCTAssertEqual(headers["\u{C9}t\u{E9}"], "e")
+        XCTAssertTrue(headers.firstValueAndCount(of: "x-dup") == ("1", 2))
+        XCTAssertEqual(headers.values("X-DUP"), ["1", "2"])
+        XCTAssertEqual(headers.count(of: "x-dup"), 2)
+        XCTAssertFalse(HostHeaders.equalsIgnoringASCIICase("@", "`"))
+        XCTAssertTrue(HostHeaders.equalsIgnoringASCIICase("", ""))
+    }
+
     func testPathQuerySplitAndRequestIDs() {
         XCTAssertEqual(HTTPFrontHandler.split("/mcp").0, "/mcp")
         XCTAssertTrue(HTTPFrontHandler.split("/mcp").1 == nil)

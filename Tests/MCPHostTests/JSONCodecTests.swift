@@ -183,6 +183,20 @@ final class JSONCodecTests: XCTestCase {
         XCTAssertNil(object["b"])
     }
 
+    /// Keys match by code points: canonically equivalent spellings are different keys, and long
+    /// (heap) and short (inline) strings compare alike.
+    func testKeysMatchByBytes() throws {
+        let object = try JSONValue.parse(#"{"caf\u00e9":1,"cafe\u0301":2,"a-much-longer-key-than-fifteen-bytes":3,"":4}"#)
+        XCTAssertEqual(object["caf\u{E9}"], 1)
+        XCTAssertEqual(object["cafe\u{301}"], 2)
+        XCTAssertEqual(object.objectValue?.count, 4)
+        XCTAssertEqual(object["a-much-longer-key-than-fifteen-bytes"], 3)
+        XCTAssertNil(object["a-much-longer-key-than-fifteen-byteS"])
+        XCTAssertEqual(object[""], 4)
+        XCTAssertTrue(JSONObject.sameBytes(String(repeating: "k", count: 40), "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"))
+        XCTAssertFalse(JSONObject.sameBytes("ab", "ba"))
+    }
+
     func testSemanticEquality() throws {
         XCTAssertTrue(JSONValue.int(1).jsonEquals(.double(1.0)))
         XCTAssertFalse(JSONValue.int(1).jsonEquals(.double(1.5)))
