@@ -318,6 +318,29 @@ final class JSONCodecTests: XCTestCase {
         }
     }
 
+    /// The string scan reads eight bytes at a time: an escape, a non-ASCII character or a raw
+    /// control character is found at every offset within and across those words.
+    func testStringScanFindsSpecialBytesAtEveryOffset() throws {
+        for length in 0..<40 {
+            for position in 0...length {
+                let prefix = String(repeating: "a", count: position)
+                let suffix = String(repeating: "b", count: length - position)
+                for (escaped, decoded) in [("\\\"", "\""), ("\\\\", "\\"), ("\u{E9}", "\u{E9}"), ("\\n", "\n"), ("\u{1F600}", "\u{1F600}")] {
+                    let value = try JSONValue.parse("\"\(prefix)\(escaped)\(suffix)\"")
+                    XCTAssertEqual(value, .string(prefix + decoded + suffix), "\(length) \(position) \(escaped)")
+                }
+                var raw = Array("\"\(prefix)x\(suffix)\"".utf8)
+                raw[1 + position] = 0x1F
+                XCTAssertThrowsError(try JSONValue.parse(raw), "control at \(position) of \(length)")
+                raw[1 + position] = 0xFF
+                XCTAssertThrowsError(try JSONValue.parse(raw), "invalid UTF-8 at \(position) of \(length)")
+            }
+            let plain = String(repeating: "z", count: length)
+            XCTAssertEqual(try JSONValue.parse("\"\(plain)\""), .string(plain))
+            XCTAssertThrowsError(try JSONValue.parse("\"\(plain)"), "unterminated \(length)")
+        }
+    }
+
     /// Envelope keys and values come from the intern table; what the table does not hold, near
     /// misses, escaped spellings and non-ASCII text parse as before.
     func testInternedStringsParseLikeAnyOther() throws {
