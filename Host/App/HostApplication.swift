@@ -140,7 +140,9 @@ public final class HostApplication: Sendable {
     /// `onListening` receives the bound address (useful with port 0).
     public func serveHTTP(onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         let front = HTTPFront(
-            settings: .init(host: config.server.host, port: config.server.port, maxBodyBytes: config.server.maxBodyBytes),
+            settings: .init(
+                host: config.server.host, port: config.server.port, maxBodyBytes: config.server.maxBodyBytes,
+                idleTimeout: .seconds(Int64(config.server.connectionIdleTimeoutS))),
             handler: router, group: group, logger: logger)
         let channel = try await front.bind()
         if let address = channel.localAddress { onListening(address) }

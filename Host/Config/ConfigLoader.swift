@@ -159,7 +159,8 @@ public enum ConfigLoader {
         if let server = try top.section("server") {
             try server.keys(allowed: [
                 "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
-                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions", "metrics_path",
+                "session_idle_timeout_s", "connection_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+                "metrics_path",
             ])
             try server.string("host", &config.server.host)
             try server.int("port", &config.server.port, min: 0, max: 65535)
@@ -169,6 +170,7 @@ public enum ConfigLoader {
             try server.int("call_timeout_ms", &config.server.callTimeoutMs, min: 1, max: 3_600_000)
             try server.strings("allowed_origins", &config.server.allowedOrigins)
             try server.int("session_idle_timeout_s", &config.server.sessionIdleTimeoutS, min: 1)
+            try server.int("connection_idle_timeout_s", &config.server.connectionIdleTimeoutS, min: 1, max: 86_400)
             try server.int("max_sessions", &config.server.maxSessions, min: 1)
             try server.int("tools_page_size", &config.server.toolsPageSize, min: 1, max: 10_000)
             try server.optionalString("instructions", &config.server.instructions)
@@ -266,7 +268,8 @@ public enum ConfigLoader {
         let known: [String: [String]] = [
             "server": [
                 "host", "port", "path", "threads", "max_body_bytes", "call_timeout_ms", "allowed_origins",
-                "session_idle_timeout_s", "max_sessions", "tools_page_size", "instructions", "metrics_path",
+                "session_idle_timeout_s", "connection_idle_timeout_s", "max_sessions", "tools_page_size", "instructions",
+                "metrics_path",
             ],
             "plugins": ["directory", "allow_sha256", "reload_interval_ms", "cache_directory"],
             "logging": ["level"],

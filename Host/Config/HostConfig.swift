@@ -13,6 +13,9 @@ public struct HostConfig: Sendable {
         public var callTimeoutMs = 30_000
         public var allowedOrigins: [String] = []
         public var sessionIdleTimeoutS = 1800
+        /// A connection that makes no progress for this long is closed: idle between requests, or
+        /// stalled while sending a request (which is answered 408 first).
+        public var connectionIdleTimeoutS = 60
         public var maxSessions = 10_000
         public var toolsPageSize = 100
         public var instructions: String?

@@ -15,10 +15,13 @@ public final class HTTPFront: Sendable {
         public var port: Int
         /// Bodies above this are refused with 413 while still being received (never buffered).
         public var maxBodyBytes: Int
-        public init(host: String, port: Int, maxBodyBytes: Int) {
+        /// A connection without progress for this long is closed (a stalled request gets 408 first).
+        public var idleTimeout: TimeAmount
+        public init(host: String, port: Int, maxBodyBytes: Int, idleTimeout: TimeAmount = .seconds(60)) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -38,6 +41,7 @@ public final class HTTPFront: Sendable {
     public func bind() async throws -> Channel {
         let handler = self.handler
         let maxBody = settings.maxBodyBytes
+        let idleTimeout = settings.idleTimeout
         let logger = self.logger
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -51,7 +55,7 @@ public final class HTTPFront: Sendable {
                     // (HTTPWire says why NIO's encoder and pipeline handlers are not used).
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                        HTTPFrontHandler(handler: handler, maxBodyBytes: maxBody, logger: logger))
+                        HTTPFrontHandler(handler: handler, maxBodyBytes: maxBody, idleTimeout: idleTimeout, logger: logger))
                 }
             }
             .bind(host: settings.host, port: settings.port)

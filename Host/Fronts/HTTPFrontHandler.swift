@@ -6,7 +6,8 @@ import NIOHTTP1
 /// Turns one HTTP exchange at a time into a `HostRequest` and writes the `HostResponse` as bytes
 /// (`HTTPWire`). Requests a client pipelines behind one still being answered wait, in order, and
 /// reading pauses until they are taken; a request that cannot be parsed gets a 400 and the
-/// connection closes.
+/// connection closes. A connection that makes no progress for `idleTimeout` — idle between requests,
+/// or stalled while sending one — is closed (the stalled request is answered 408 first).
 final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -24,6 +25,7 @@ final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let handler: HostRequestHandler
     private let maxBodyBytes: Int
+    private let idleTimeout: TimeAmount
     private let logger: Logger
     private var state = State.idle
     /// Parts of requests that arrived while an earlier one was being answered.
@@ -35,17 +37,77 @@ final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inline = InlineAnswer()
     /// Called when the connection closes during a streamed response.
     private var onClose: (() -> Void)?
+    /// Request parts received so far: the watchdog's measure of progress.
+    private var partsReceived = 0
+    private var watchdog: Watchdog?
 
-    init(handler: HostRequestHandler, maxBodyBytes: Int, logger: Logger) {
+    init(handler: HostRequestHandler, maxBodyBytes: Int, idleTimeout: TimeAmount, logger: Logger) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
         self.logger = logger
+    }
+
+    // MARK: idle connections
+
+    /// Checks every half timeout whether the connection moved on; two checks in a row without
+    /// progress (at least one full timeout) close it. A periodic check keeps the per-request path free
+    /// of timers: rearming one for every request would cost a scheduled task each time.
+    private struct Watchdog {
+        var task: RepeatedTask
+        var partsAtLastCheck = -1
+        var stalledChecks = 0
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let interval = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 2, 1_000_000))
+        let task = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let (this, context) = bound.value
+            this.checkProgress(context: context)
+        }
+        watchdog = Watchdog(task: task)
+        context.fireChannelActive()
+    }
+
+    private func checkProgress(context: ChannelHandlerContext) {
+        guard var watchdog else { return }
+        let waiting: Bool  // on the peer: for a request, or for the rest of one
+        switch state {
+        case .idle, .receiving, .discarding: waiting = true
+        case .responding, .closing: waiting = false
+        }
+        if waiting && partsReceived == watchdog.partsAtLastCheck {
+            watchdog.stalledChecks += 1
+        } else {
+            watchdog.stalledChecks = 0
+        }
+        watchdog.partsAtLastCheck = partsReceived
+        self.watchdog = watchdog
+        guard watchdog.stalledChecks >= 2 else { return }
+        watchdog.task.cancel()
+        self.watchdog = nil
+        let seconds = idleTimeout.nanoseconds / 1_000_000_000
+        switch state {
+        case .receiving(let head, _), .discarding(let head):
+            logger.debug("request stalled; answering 408", metadata: ["idle_timeout_s": "\(seconds)"])
+            state = .responding
+            write(
+                context: context, head: head,
+                response: .error(408, "the request was not received within \(seconds) s"), close: true)
+        default:
+            // Idle between requests (possibly with a request head still arriving): closing an idle
+            // keep-alive connection needs no answer.
+            state = .closing
+            context.close(promise: nil)
+        }
     }
 
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        partsReceived &+= 1
         switch state {
         case .closing: return
         case .responding:
@@ -283,6 +345,8 @@ final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: connection events
 
     func channelInactive(context: ChannelHandlerContext) {
+        watchdog?.task.cancel()
+        watchdog = nil
         pipelined.removeAll()
         if let onClose {
             self.onClose = nil

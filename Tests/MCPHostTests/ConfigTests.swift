@@ -40,6 +40,15 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(yaml.contains("not valid YAML"), yaml)
     }
 
+    func testConnectionIdleTimeout() throws {
+        XCTAssertEqual(try ConfigLoader.load(path: nil, environment: [:]).server.connectionIdleTimeoutS, 60)
+        XCTAssertEqual(try load("server:\n  connection_idle_timeout_s: 5\n").server.connectionIdleTimeoutS, 5)
+        XCTAssertEqual(
+            try load("", env: ["MCPHOST_SERVER_CONNECTION_IDLE_TIMEOUT_S": "7"]).server.connectionIdleTimeoutS, 7)
+        let zero = error("server:\n  connection_idle_timeout_s: 0\n")
+        XCTAssertTrue(zero.contains("server.connection_idle_timeout_s: expected an integer in 1...86400"), zero)
+    }
+
     func testNoAuthIsRefusedOffLoopback() {
         let message = error("server:\n  host: 0.0.0.0\n")
         XCTAssertTrue(message.contains("auth.mode") && message.contains("loopback"), message)

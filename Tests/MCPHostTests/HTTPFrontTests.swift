@@ -25,11 +25,12 @@ final class HTTPFrontTests: XCTestCase {
 
     /// Serves `handler` on a loopback port through the NIO front, with a client for it.
     private func withFront(
-        handler: HostRequestHandler, maxBodyBytes: Int, _ body: (String, HTTPClient) async throws -> Void
+        handler: HostRequestHandler, maxBodyBytes: Int, idleTimeout: TimeAmount = .seconds(60),
+        _ body: (String, HTTPClient) async throws -> Void
     ) async throws {
         let front = HTTPFront(
-            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes), handler: handler, group: TestHost.group,
-            logger: Logger(label: "test"))
+            settings: .init(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout), handler: handler,
+            group: TestHost.group, logger: Logger(label: "test"))
         let channel = try await front.bind()
         let port = try XCTUnwrap(channel.localAddress?.port)
         let client = HTTPClient(eventLoopGroup: TestHost.group)
@@ -187,6 +188,18 @@ final class HTTPFrontTests: XCTestCase {
                     body: .stream(HostResponseStream(chunks: chunks, onClientGone: {})))
             case "/empty":
                 return HostResponse(status: 204, headers: ["x-note": "none"])
+            case "/slowstream":
+                let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+                Task {
+                    for index in 0..<5 {
+                        try? await Task.sleep(for: .milliseconds(150))
+                        continuation.yield(Array("data: \(index)\n\n".utf8))
+                    }
+                    continuation.finish()
+                }
+                return HostResponse(
+                    status: 200, headers: ["content-type": "text/event-stream"],
+                    body: .stream(HostResponseStream(chunks: chunks, onClientGone: {})))
             default:
                 var headers = HostHeaders()
                 headers.add("content-type", "text/plain")
@@ -196,8 +209,10 @@ final class HTTPFrontTests: XCTestCase {
         }
     }
 
-    private func withRawFront(maxBodyBytes: Int = 1024, _ body: (Int) async throws -> Void) async throws {
-        try await withFront(handler: WireHandler(), maxBodyBytes: maxBodyBytes) { url, _ in
+    private func withRawFront(
+        maxBodyBytes: Int = 1024, idleTimeout: TimeAmount = .seconds(60), _ body: (Int) async throws -> Void
+    ) async throws {
+        try await withFront(handler: WireHandler(), maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout) { url, _ in
             try await body(try XCTUnwrap(Int(url.split(separator: ":").last!)))
         }
     }
@@ -269,6 +284,38 @@ final class HTTPFrontTests: XCTestCase {
         }
     }
 
+    /// A connection that makes no progress for the idle timeout is closed: quietly when idle, with
+    /// 408 when a request stalled half-sent. Requests keep it open, and so does a streamed answer
+    /// that takes longer than the timeout.
+    func testConnectionsWithoutProgressAreClosed() async throws {
+        try await withRawFront(idleTimeout: .milliseconds(300)) { port in
+            let idle = try RawConnection(port: port)
+            let started = ContinuousClock.now
+            XCTAssertTrue(idle.isClosedByPeer())
+            let waited = ContinuousClock.now - started
+            XCTAssertGreaterThanOrEqual(waited, .milliseconds(300))
+            XCTAssertLessThan(waited, .seconds(3))
+
+            let stalled = try RawConnection(port: port)
+            stalled.send("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc")
+            let answer = try XCTUnwrap(stalled.nextResponse())
+            XCTAssertEqual(answer.status, 408)
+            XCTAssertTrue(answer.body.contains("not received within"), answer.body)
+            XCTAssertTrue(stalled.isClosedByPeer())
+
+            let busy = try RawConnection(port: port)
+            for round in 0..<8 {
+                busy.send("GET /r\(round) HTTP/1.1\r\nhost: x\r\n\r\n")
+                XCTAssertEqual(busy.nextResponse()?.body, "GET /r\(round) 0")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            busy.send("GET /slowstream HTTP/1.1\r\nhost: x\r\n\r\n")
+            XCTAssertEqual(busy.nextResponse()?.body, (0..<5).map { "data: \($0)\n\n" }.joined())
+            busy.send("GET /last HTTP/1.1\r\nhost: x\r\n\r\n")
+            XCTAssertEqual(busy.nextResponse()?.body, "GET /last 0")
+        }
+    }
+
     /// HTTP/1.0: keep-alive only when asked for (and then said so); a streamed body runs until the
     /// server closes, since 1.0 has no chunked encoding.
     func testHTTP10KeepAliveAndStreaming() async throws {
@@ -337,20 +384,21 @@ final class RawConnection {
         }
     }
 
-    /// Reads more; false at end of stream, on error or after 5 s without data.
+    /// Reads more; false at end of stream (then `peerClosed`), on error or after 5 s without data.
     private func fill() -> Bool {
         guard !peerClosed else { return false }
         var chunk = [UInt8](repeating: 0, count: 4096)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard n > 0 else {
-            peerClosed = true
+            if n == 0 || errno == ECONNRESET { peerClosed = true }
             return false
         }
         received += chunk[..<n]
         return true
     }
 
-    /// True once the server has closed its side (reads return end of stream).
+    /// True once the server has closed its side (reads return end of stream); false when 5 s pass
+    /// without that.
     func isClosedByPeer() -> Bool {
         while fill() {}
         return peerClosed

@@ -345,3 +345,17 @@ def test_cors_preflight_and_headers_for_allowed_origin(host, http) -> None:
 def test_cors_preflight_from_foreign_origin_is_refused(host, http) -> None:
     r = http.options(host.mcp_url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert r.status_code == 403 or "access-control-allow-origin" not in r.headers, (r.status_code, r.headers)
+
+
+def test_idle_and_stalled_connections_are_closed(make_host) -> None:
+    h = make_host(plugins=["echo"], config={"server": {"connection_idle_timeout_s": 1}})
+    with socket.create_connection(("127.0.0.1", h.port), timeout=10) as s:
+        t0 = time.monotonic()
+        assert s.recv(1) == b""          # the server closes the idle connection
+        assert 1.0 <= time.monotonic() - t0 < 5
+    with socket.create_connection(("127.0.0.1", h.port), timeout=10) as s:
+        s.sendall(b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 408 "), data[:200]
