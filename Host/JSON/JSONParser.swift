@@ -161,52 +161,23 @@ private struct JSONBytesParser {
     mutating func parseString() throws -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes. The cursor is a local and the same pass notes non-ASCII bytes:
-        // with the cursor in `self` and a second pass for ASCII, this was ~8k instructions of a
-        // ~195k-instruction tools/call (scripts/callgrind-request-cost).
-        var cursor = start
-        let end = bytes.count
-        var bits: UInt8 = 0
-        // Eight bytes at a time up to the first quote, backslash or control character (SWAR; the
-        // lowest flagged byte of each test is exact, since borrows only run upwards), then the
-        // byte loop below from that byte. Most of a request's bytes are inside strings.
-        if let base = bytes.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            var seen: UInt64 = 0
-            while cursor + 8 <= end {
-                let word = UInt64(littleEndian: (base + cursor).loadUnaligned(as: UInt64.self))
-                let quote = word ^ (ones &* 0x22)
-                let backslash = word ^ (ones &* 0x5C)
-                let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)) & highs
-                if special != 0 {
-                    let skipped = special.trailingZeroBitCount / 8
-                    seen |= word & ((1 &<< (UInt64(skipped) &* 8)) &- 1)
-                    cursor += skipped
-                    break
-                }
-                seen |= word
-                cursor += 8
-            }
-            if seen & highs != 0 { bits = 0x80 }
-        }
-        while cursor < end {
+        // Fast path: no escapes. One pass finds the closing quote and notes non-ASCII bytes.
+        let run = PlainRun.skip(bytes, from: start, to: bytes.count)
+        let cursor = run.index
+        if cursor < bytes.count {
             let byte = bytes[cursor]
             if byte == UInt8(ascii: "\"") {
                 index = cursor + 1
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<cursor])
                 if let interned = InternedStrings.lookup(raw) { return interned }
-                return try Self.makeString(raw, ascii: bits < 0x80, offset: start)
+                return try Self.makeString(raw, ascii: !run.nonASCII, offset: start)
             }
-            if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 {
                 index = cursor
                 throw error("unescaped control character in string")
             }
-            bits |= byte
-            cursor += 1
         }
-        index = cursor
+        index = cursor  // at a backslash, or the end of the input
         // Slow path with escapes.
         var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
@@ -332,5 +303,43 @@ private struct JSONBytesParser {
             throw JSONParseError(message: "number out of range", offset: start)
         }
         return .double(value)
+    }
+}
+
+/// The run of string bytes that need no attention — anything but a quote, a backslash or a control
+/// character — read eight bytes at a time (SWAR: the lowest byte each test flags is exact, since
+/// borrows only run upwards). Most of a request's bytes are inside strings; shared by the parser
+/// and `JSONSkim`.
+enum PlainRun {
+    /// The index of the first quote, backslash or control byte at or after `start` (or `end`), and
+    /// whether a byte of 0x80 or above came before it.
+    @inline(__always)
+    static func skip(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (index: Int, nonASCII: Bool) {
+        guard let base = bytes.baseAddress else { return (start, false) }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var cursor = start
+        var seen: UInt64 = 0
+        while cursor + 8 <= end {
+            let word = UInt64(littleEndian: (base + cursor).loadUnaligned(as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)) & highs
+            if special != 0 {
+                let skipped = special.trailingZeroBitCount / 8
+                seen |= word & ((1 &<< (UInt64(skipped) &* 8)) &- 1)
+                return (cursor + skipped, seen & highs != 0)
+            }
+            seen |= word
+            cursor += 8
+        }
+        var high: UInt8 = 0
+        while cursor < end {
+            let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            high |= byte
+            cursor += 1
+        }
+        return (cursor, seen & highs != 0 || high >= 0x80)
     }
 }

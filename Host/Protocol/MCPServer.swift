@@ -227,6 +227,7 @@ public final class MCPServer: Sendable {
     /// Checks what a plugin returned: a CallToolResult object, with structuredContent matching
     /// the tool's outputSchema. A plugin that returns anything else is a server-side fault.
     private func checkedResult(_ bytes: [UInt8], entry: ToolEntry, scope: RequestScope) throws(RPCError) -> RPCResult {
+        if let checked = skimmedResult(bytes, entry: entry, scope: scope) { return checked }
         let plugin = entry.instance.image.name
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
@@ -273,6 +274,67 @@ public final class MCPServer: Sendable {
         return .value(.object(result))
     }
 
+
+    /// `checkedResult` for the usual result, checked without parsing it into a tree (`JSONSkim`):
+    /// a `content` array of objects with a string `type`, and `structuredContent` valid against the
+    /// outputSchema (only that member is parsed). Nil for anything else — a failed check, a
+    /// duplicate member, JSON outside the skim's subset, a result that must be rewritten — and
+    /// `checkedResult` decides as it always did, with its errors and logs.
+    private func skimmedResult(_ bytes: [UInt8], entry: ToolEntry, scope: RequestScope) -> RPCResult? {
+        struct Found {
+            var content = false, isError = false, structured: Range<Int>?, rewrite = false
+            var seen = 0  // members of interest, one bit each: a repeat goes to the parser's last-wins
+        }
+        return bytes.withUnsafeBytes { raw -> RPCResult? in
+            var found = Found()
+            let skimmed = JSONSkim.forEachMember(raw, in: 0..<raw.count) { key, value in
+                let bit: Int
+                if JSONSkim.bytes(key, equal: "content") {
+                    bit = 1
+                    found.content = JSONSkim.forEachElement(raw, in: value) { block in
+                        var typed = false
+                        let ok = JSONSkim.forEachMember(raw, in: block) { key, value in
+                            guard JSONSkim.bytes(key, equal: "type") else { return true }
+                            guard !typed else { return false }  // repeated: the parser's business
+                            typed = raw[value.lowerBound] == UInt8(ascii: "\"")
+                            return true
+                        }
+                        return ok && typed
+                    }
+                } else if JSONSkim.bytes(key, equal: "isError") {
+                    bit = 2
+                    found.isError = raw[value.lowerBound] == UInt8(ascii: "t")
+                } else if JSONSkim.bytes(key, equal: "structuredContent") {
+                    bit = 4
+                    found.structured = value
+                } else if JSONSkim.bytes(key, equal: "resultType") {
+                    bit = 8
+                    found.rewrite = scope.stateless  // replaced by the host's, through the tree
+                } else if JSONSkim.bytes(key, equal: "_meta") {
+                    bit = 16
+                    found.rewrite = scope.stateless
+                } else {
+                    return true
+                }
+                guard found.seen & bit == 0 else { return false }
+                found.seen |= bit
+                return true
+            }
+            guard skimmed, found.content, !found.rewrite else { return nil }
+            if found.structured != nil && !ProtocolVersion.hasStructuredContent(scope.protocolVersion) { return nil }
+            if let validator = entry.definition.outputValidator, !found.isError {
+                guard let range = found.structured,
+                    let structured = try? JSONValue.parse(buffer: UnsafeRawBufferPointer(rebasing: raw[range])),
+                    validator.validate(structured).isEmpty
+                else { return nil }
+            }
+            guard scope.stateless else { return .verbatim(bytes) }
+            let last = raw.lastIndex { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }!  // the closing brace
+            var out = Array(bytes[..<last])
+            out.append(contentsOf: statelessResultSuffix)
+            return .verbatim(out)
+        }
+    }
 
     func toolErrorResult(_ message: String, scope: RequestScope) -> JSONValue {
         var result: JSONObject = ["content": [["type": "text", "text": .string(message)]], "isError": true]

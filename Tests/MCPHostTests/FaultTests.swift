@@ -37,6 +37,52 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(host.logs.text.contains("plugin returned invalid JSON"))
     }
 
+    /// What a plugin returns is judged as JSON reads it (a repeated member: the last one counts),
+    /// whether the host checks it by skimming or by parsing, and forwarded byte for byte when it
+    /// passes (escapes and all).
+    func testResultsWithRepeatsEscapesAndForeignMembers() async throws {
+        let host = try TestHost()
+        func reply(_ n: Int) async throws -> (JSONValue, String) {
+            let response = await host.stateless("tools/call", ["name": "faults.reply", "arguments": ["n": .int(Int64(n))]])
+            let answer = try response.json()
+            guard case .bytes(let bytes) = response.body else { return (answer, "") }
+            return (answer, String(decoding: bytes, as: UTF8.self))
+        }
+        for n in [0, 3, 8, 9, 10, 11, 12] {
+            let (answer, _) = try await reply(n)
+            XCTAssertEqual(answer.at("error", "code"), -32603, "reply \(n): \(answer)")
+        }
+        let (second, _) = try await reply(1)
+        XCTAssertEqual(second.at("result", "content", 0, "text"), "second")
+        XCTAssertEqual(second.at("result", "structuredContent", "n"), 1)
+        let (typed, _) = try await reply(2)
+        XCTAssertEqual(typed.at("result", "content", 0, "text"), "typed")
+        let (failed, _) = try await reply(4)
+        XCTAssertEqual(failed.at("result", "isError"), true)
+        XCTAssertEqual(failed.at("result", "content", 0, "text"), "failed")
+        let (escaped, raw) = try await reply(5)
+        XCTAssertEqual(escaped.at("result", "content", 0, "text"), "caf\u{E9} \u{E9}")
+        XCTAssertTrue(escaped.at("result", "structuredContent", "n")?.jsonEquals(5) ?? false)
+        XCTAssertTrue(raw.contains(#""text":"caf\u00e9 é"}],"structuredContent":{"n":5e0}"#), raw)
+        XCTAssertEqual(escaped.at("result", "resultType"), "complete")
+        let (meta, _) = try await reply(6)
+        XCTAssertEqual(meta.at("result", "resultType"), "complete")
+        XCTAssertNil(meta.at("result", "_meta", "x"))
+        XCTAssertNotNil(meta.at("result", "_meta", "io.modelcontextprotocol/serverInfo"))
+        let (plain, plainRaw) = try await reply(7)
+        XCTAssertEqual(plain.at("result", "content", 0, "text"), "plain \"quoted\" \n")
+        XCTAssertTrue(plainRaw.contains(#""text":"plain \"quoted\" \n"}],"structuredContent":{"n":7}"#), plainRaw)
+
+        // 2025-03-26 has no structuredContent: it is dropped from the same bytes.
+        let session = try await host.startSession(version: "2025-03-26")
+        let old = try await host.sessionCall(
+            session, version: "2025-03-26",
+            #"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"faults.reply","arguments":{"n":7}}}"#
+        ).json()
+        XCTAssertEqual(old.at("result", "content", 0, "text"), "plain \"quoted\" \n")
+        XCTAssertNil(old.at("result", "structuredContent"))
+    }
+
     func testManyConcurrentHangsAllTimeOut() async throws {
         let host = try TestHost { $0.server.callTimeoutMs = 200 }
         let started = ContinuousClock.now

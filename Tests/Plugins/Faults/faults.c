@@ -40,10 +40,48 @@ static const char manifest[] =
     "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},"
     ANNOTATIONS "},"
     SIMPLE_TOOL("wrong_shape", "Answers with valid JSON that is not a CallToolResult.") ","
+    "{\"name\":\"reply\",\"title\":\"reply\","
+    "\"description\":\"Answers with result number `n` of a fixed table of edge-case CallToolResults.\","
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0}},"
+    "\"required\":[\"n\"]},"
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},"
+    ANNOTATIONS "},"
     "{\"name\":\"slow\",\"title\":\"slow\",\"description\":\"Completes after `ms` milliseconds.\","
     "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\",\"minimum\":0,"
     "\"maximum\":600000}},\"required\":[\"ms\"]}," ANNOTATIONS "}"
     "],\"configSchema\":{\"type\":\"object\"}}";
+
+/* What `reply` answers, by `n`: results whose members repeat, hold escapes or non-ASCII text, or
+ * must be rewritten, so the host's checks are seen to treat each as JSON's last-wins rule and the
+ * protocol revision say. The tests name the expected outcome of each. */
+static const char *const replies[] = {
+    /* 0: content repeated, the last one invalid */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"first\"}],\"content\":[{\"text\":\"no type\"}],\"structuredContent\":{\"n\":0}}",
+    /* 1: content repeated, the last one valid */
+    "{\"content\":[{\"text\":\"no type\"}],\"content\":[{\"type\":\"text\",\"text\":\"second\"}],\"structuredContent\":{\"n\":1}}",
+    /* 2: a block's type repeated, the last one a string */
+    "{\"content\":[{\"type\":1,\"type\":\"text\",\"text\":\"typed\"}],\"structuredContent\":{\"n\":2}}",
+    /* 3: isError true then false: the structuredContent must match the schema, and does not */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"e\"}],\"isError\":true,\"isError\":false,\"structuredContent\":{\"n\":\"x\"}}",
+    /* 4: isError false then true: a tool error, not checked against the schema */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"failed\"}],\"isError\":false,\"isError\":true,\"structuredContent\":{\"n\":\"x\"}}",
+    /* 5: \u escapes, raw UTF-8, an exponent, trailing whitespace */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"caf\\u00e9 \xc3\xa9\"}],\"structuredContent\":{\"n\":5e0}} \n",
+    /* 6: resultType and _meta of the plugin's own */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"meta\"}],\"structuredContent\":{\"n\":6},\"resultType\":\"partial\",\"_meta\":{\"x\":1}}",
+    /* 7: plain */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"plain \\\"quoted\\\" \\n\"}],\"structuredContent\":{\"n\":7}}",
+    /* 8: content that is not an array */
+    "{\"content\":{\"type\":\"text\",\"text\":\"x\"},\"structuredContent\":{\"n\":8}}",
+    /* 9: structuredContent missing where the tool declares an outputSchema */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}",
+    /* 10: a block without a type */
+    "{\"content\":[{\"type\":\"text\",\"text\":\"x\"},{\"text\":\"no type\"}],\"structuredContent\":{\"n\":10}}",
+    /* 11: a block whose type is not a string */
+    "{\"content\":[{\"type\":11,\"text\":\"x\"}],\"structuredContent\":{\"n\":11}}",
+    /* 12: a block that is not an object */
+    "{\"content\":[\"text\"],\"structuredContent\":{\"n\":12}}",
+};
 
 /* A `hang` call waiting for cancel(). */
 typedef struct pending_call {
@@ -195,6 +233,13 @@ static void faults_call(void *opaque, const mcp_call *call) {
                  "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"structuredContent\":{\"n\":\"not a number\"}}");
     } else if (tool_is(call, "wrong_shape")) {
         complete(call->completion, call->call_context, MCP_STATUS_OK, "[1,2,3]");
+    } else if (tool_is(call, "reply")) {
+        long long n = integer_member(call->arguments, call->arguments_len, "n", -1);
+        if (n < 0 || n >= (long long)(sizeof replies / sizeof replies[0])) {
+            complete(call->completion, call->call_context, MCP_STATUS_INVALID_ARGUMENTS, "no such reply");
+        } else {
+            complete(call->completion, call->call_context, MCP_STATUS_OK, replies[n]);
+        }
     } else if (tool_is(call, "slow")) {
         slow_call *slow = malloc(sizeof *slow);
         pthread_t thread;
