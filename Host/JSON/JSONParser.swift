@@ -162,7 +162,7 @@ private struct JSONBytesParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes. One pass finds the closing quote and notes non-ASCII bytes.
-        let run = PlainRun.skip(bytes, from: start, to: bytes.count)
+        let run = PlainRun.scan(bytes, from: start, to: bytes.count)
         let cursor = run.index
         if cursor < bytes.count {
             let byte = bytes[cursor]
@@ -314,7 +314,7 @@ enum PlainRun {
     /// The index of the first quote, backslash or control byte at or after `start` (or `end`), and
     /// whether a byte of 0x80 or above came before it.
     @inline(__always)
-    static func skip(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (index: Int, nonASCII: Bool) {
+    static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (index: Int, nonASCII: Bool) {
         guard let base = bytes.baseAddress else { return (start, false) }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080

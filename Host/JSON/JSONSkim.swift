@@ -21,34 +21,11 @@ public enum JSONSkim {
     ) -> Bool {
         var skim = Skimmer(bytes: bytes, index: range.lowerBound, end: range.upperBound)
         skim.skipWhitespace()
-        guard skim.peek == UInt8(ascii: "{") else { return false }
-        skim.index += 1
-        skim.skipWhitespace()
-        if skim.peek == UInt8(ascii: "}") {
-            skim.index += 1
-            return skim.atEnd()
-        }
-        while true {
-            skim.skipWhitespace()
-            guard let key = skim.skipString() else { return false }
-            skim.skipWhitespace()
-            guard skim.peek == UInt8(ascii: ":") else { return false }
-            skim.index += 1
-            skim.skipWhitespace()
+        return skim.walk(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { skim in
+            guard let key = skim.member() else { return false }
             let start = skim.index
-            guard skim.skipValue(depth: 1) else { return false }
-            guard body(UnsafeRawBufferPointer(rebasing: bytes[(key.lowerBound)..<(key.upperBound)]), start..<skim.index) else {
-                return false
-            }
-            skim.skipWhitespace()
-            switch skim.peek {
-            case UInt8(ascii: ","): skim.index += 1
-            case UInt8(ascii: "}"):
-                skim.index += 1
-                return skim.atEnd()
-            default: return false
-            }
-        }
+            return skim.skipValue(depth: 1) && body(UnsafeRawBufferPointer(rebasing: bytes[key]), start..<skim.index)
+        } && skim.atEnd()
     }
 
     /// Calls `body` with the byte range of each element of the array that `range` holds; false as
@@ -58,26 +35,10 @@ public enum JSONSkim {
     ) -> Bool {
         var skim = Skimmer(bytes: bytes, index: range.lowerBound, end: range.upperBound)
         skim.skipWhitespace()
-        guard skim.peek == UInt8(ascii: "[") else { return false }
-        skim.index += 1
-        skim.skipWhitespace()
-        if skim.peek == UInt8(ascii: "]") {
-            skim.index += 1
-            return skim.atEnd()
-        }
-        while true {
-            skim.skipWhitespace()
+        return skim.walk(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { skim in
             let start = skim.index
-            guard skim.skipValue(depth: 1), body(start..<skim.index) else { return false }
-            skim.skipWhitespace()
-            switch skim.peek {
-            case UInt8(ascii: ","): skim.index += 1
-            case UInt8(ascii: "]"):
-                skim.index += 1
-                return skim.atEnd()
-            default: return false
-            }
-        }
+            return skim.skipValue(depth: 1) && body(start..<skim.index)
+        } && skim.atEnd()
     }
 
     /// Whether `bytes` spell exactly `text`.
@@ -120,7 +81,7 @@ public enum JSONSkim {
             index += 1
             let start = index
             while index < end {
-                let (stop, nonASCII) = PlainRun.skip(bytes, from: index, to: end)
+                let (stop, nonASCII) = PlainRun.scan(bytes, from: index, to: end)
                 guard !nonASCII, stop < end else { return nil }  // non-ASCII needs UTF-8 validation
                 index = stop
                 switch bytes[index] {
@@ -146,54 +107,51 @@ public enum JSONSkim {
             switch peek {
             case UInt8(ascii: "\""): return skipString() != nil
             case UInt8(ascii: "{"):
-                index += 1
-                skipWhitespace()
-                if peek == UInt8(ascii: "}") {
-                    index += 1
-                    return true
-                }
-                while true {
-                    skipWhitespace()
-                    guard skipString() != nil else { return false }
-                    skipWhitespace()
-                    guard peek == UInt8(ascii: ":") else { return false }
-                    index += 1
-                    skipWhitespace()
-                    guard skipValue(depth: depth + 1) else { return false }
-                    skipWhitespace()
-                    switch peek {
-                    case UInt8(ascii: ","): index += 1
-                    case UInt8(ascii: "}"):
-                        index += 1
-                        return true
-                    default: return false
-                    }
+                return walk(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { skim in
+                    skim.member() != nil && skim.skipValue(depth: depth + 1)
                 }
             case UInt8(ascii: "["):
-                index += 1
-                skipWhitespace()
-                if peek == UInt8(ascii: "]") {
-                    index += 1
-                    return true
-                }
-                while true {
-                    skipWhitespace()
-                    guard skipValue(depth: depth + 1) else { return false }
-                    skipWhitespace()
-                    switch peek {
-                    case UInt8(ascii: ","): index += 1
-                    case UInt8(ascii: "]"):
-                        index += 1
-                        return true
-                    default: return false
-                    }
-                }
+                return walk(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { skim in skim.skipValue(depth: depth + 1) }
             case UInt8(ascii: "t"): return skipLiteral("true")
             case UInt8(ascii: "f"): return skipLiteral("false")
             case UInt8(ascii: "n"): return skipLiteral("null")
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return skipNumber()
             default: return false
             }
+        }
+
+        /// An object or array at `index`: `item` reads each member or element (whitespace around
+        /// it already skipped), separated by commas, up to `close`.
+        mutating func walk(open: UInt8, close: UInt8, _ item: (inout Skimmer) -> Bool) -> Bool {
+            guard peek == open else { return false }
+            index += 1
+            skipWhitespace()
+            if peek == close {
+                index += 1
+                return true
+            }
+            while true {
+                skipWhitespace()
+                guard item(&self) else { return false }
+                skipWhitespace()
+                switch peek {
+                case UInt8(ascii: ","): index += 1
+                case close:
+                    index += 1
+                    return true
+                default: return false
+                }
+            }
+        }
+
+        /// A member's key and the colon after it; the range of the key's bytes.
+        mutating func member() -> Range<Int>? {
+            guard let key = skipString() else { return nil }
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { return nil }
+            index += 1
+            skipWhitespace()
+            return key
         }
 
         mutating func skipLiteral(_ literal: StaticString) -> Bool {

@@ -275,12 +275,9 @@ final class HTTPFrontTests: XCTestCase {
             connection.send("hello")
             XCTAssertEqual(connection.nextResponse()?.body, "POST /up 5")
 
-            let refused = try RawConnection(port: port)
-            refused.send("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 17\r\nexpect: 100-continue\r\n\r\n")
-            let answer = try XCTUnwrap(refused.nextResponse())
-            XCTAssertEqual(answer.status, 413)
-            XCTAssertTrue(answer.body.contains("larger than 16 bytes"), answer.body)
-            XCTAssertTrue(refused.isClosedByPeer())
+            try RawConnection(port: port).expectLastAnswer(
+                to: "POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 17\r\nexpect: 100-continue\r\n\r\n",
+                status: 413, saying: "larger than 16 bytes")
         }
     }
 
@@ -296,12 +293,8 @@ final class HTTPFrontTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(waited, .milliseconds(300))
             XCTAssertLessThan(waited, .seconds(3))
 
-            let stalled = try RawConnection(port: port)
-            stalled.send("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc")
-            let answer = try XCTUnwrap(stalled.nextResponse())
-            XCTAssertEqual(answer.status, 408)
-            XCTAssertTrue(answer.body.contains("not received within"), answer.body)
-            XCTAssertTrue(stalled.isClosedByPeer())
+            try RawConnection(port: port).expectLastAnswer(
+                to: "POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc", status: 408, saying: "not received within")
 
             let busy = try RawConnection(port: port)
             for round in 0..<8 {
@@ -395,6 +388,18 @@ final class RawConnection {
         }
         received += chunk[..<n]
         return true
+    }
+
+    /// Sends `request` and checks the answer is `status` with `text` in its body, after which the
+    /// server closes the connection.
+    func expectLastAnswer(
+        to request: String, status: Int, saying text: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        send(request)
+        let answer = try XCTUnwrap(nextResponse(), file: file, line: line)
+        XCTAssertEqual(answer.status, status, file: file, line: line)
+        XCTAssertTrue(answer.body.contains(text), answer.body, file: file, line: line)
+        XCTAssertTrue(isClosedByPeer(), "still open after \(status)", file: file, line: line)
     }
 
     /// True once the server has closed its side (reads return end of stream); false when 5 s pass
