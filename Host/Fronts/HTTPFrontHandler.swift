@@ -126,7 +126,7 @@ final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             let length = head.headers.first(name: "content-length").flatMap(Int.init)
-            let expectsContinue = head.version.major == 1 && head.version.minor >= 1
+            let expectsContinue = head.version != .http1_0
                 && head.headers.first(name: "expect").map { HostHeaders.equalsIgnoringASCIICase($0, "100-continue") } == true
             if let length, length > maxBodyBytes {
                 guard expectsContinue else {
@@ -232,16 +232,16 @@ final class HTTPFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func write(
         context: ChannelHandlerContext, head: HTTPRequestHead, response: HostResponse, close: Bool, flush: Bool = true
     ) {
-        let isHead = head.method == .HEAD
-        let noBody = isHead || HTTPWire.forbidsBody(response.status)
+        let forbidsBody = HTTPWire.forbidsBody(response.status)
+        let noBody = head.method == .HEAD || forbidsBody  // HEAD: the GET answer's head, no body
         var keepAlive = head.isKeepAlive && !close
         let framing: HTTPWire.Framing
         switch response.body {
-        case _ where HTTPWire.forbidsBody(response.status): framing = .none
+        case _ where forbidsBody: framing = .none
         case .empty: framing = .length(0)
         case .bytes(let bytes): framing = .length(bytes.count)
         case .stream:
-            if head.version.major == 1 && head.version.minor == 0 {
+            if head.version == .http1_0 {
                 framing = .untilClose
                 keepAlive = false
             } else {

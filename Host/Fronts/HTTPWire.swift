@@ -35,7 +35,7 @@ enum HTTPWire {
         into buffer: inout ByteBuffer
     ) -> String? {
         let start = buffer.writerIndex
-        if version.major == 1 && version.minor == 0 {
+        if version == .http1_0 {
             buffer.writeStaticString("HTTP/1.0 ")
         } else {
             buffer.writeStaticString("HTTP/1.1 ")
@@ -70,7 +70,7 @@ enum HTTPWire {
         }
         if !keepAlive {
             buffer.writeStaticString("connection: close\r\n")
-        } else if version.major == 1 && version.minor == 0 {
+        } else if version == .http1_0 {
             // HTTP/1.0 closes by default; say that this connection stays open.
             buffer.writeStaticString("connection: keep-alive\r\n")
         }

@@ -259,12 +259,9 @@ public final class MCPServer: Sendable {
         // The plugin's bytes are a checked CallToolResult: send them as they are (with the
         // 2026-07-28 fields appended) rather than serializing the parsed tree again.
         if !stripStructured && (!scope.stateless || (result["resultType"] == nil && result["_meta"] == nil)),
-            let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), bytes[last] == UInt8(ascii: "}")
+            let forwarded = forwarded(bytes, scope: scope)
         {
-            guard scope.stateless else { return .verbatim(bytes) }
-            var out = Array(bytes[..<last])
-            out.append(contentsOf: statelessResultSuffix)
-            return .verbatim(out)
+            return forwarded
         }
         if stripStructured { result["structuredContent"] = nil }
         if scope.stateless {
@@ -328,12 +325,20 @@ public final class MCPServer: Sendable {
                     validator.validate(structured).isEmpty
                 else { return nil }
             }
-            guard scope.stateless else { return .verbatim(bytes) }
-            let last = raw.lastIndex { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }!  // the closing brace
-            var out = Array(bytes[..<last])
-            out.append(contentsOf: statelessResultSuffix)
-            return .verbatim(out)
+            return forwarded(bytes, scope: scope)
         }
+    }
+
+    /// A checked CallToolResult sent as the plugin wrote it, with the 2026-07-28 fields appended
+    /// inside its closing brace for stateless requests; nil when the bytes do not end in `}`.
+    private func forwarded(_ bytes: [UInt8], scope: RequestScope) -> RPCResult? {
+        guard scope.stateless else { return .verbatim(bytes) }
+        guard let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+            bytes[last] == UInt8(ascii: "}")
+        else { return nil }
+        var out = Array(bytes[..<last])
+        out.append(contentsOf: statelessResultSuffix)
+        return .verbatim(out)
     }
 
     func toolErrorResult(_ message: String, scope: RequestScope) -> JSONValue {
